@@ -1,0 +1,52 @@
+//! Every check, in the order they run: values and regexes on the syntax trees, then name
+//! resolution (which builds the model), then one pass per family of rules over the model.
+//!
+//! The CLI and the language server both come here through `crate::analyze`: there is one
+//! implementation of each rule.
+
+pub mod idempotency;
+pub mod regex;
+pub mod resolve;
+pub mod routes;
+pub mod timeouts;
+pub mod values;
+
+use crate::diagnostics::Diagnostic;
+use crate::load::Loaded;
+use crate::model::Mesh;
+
+/// Runs every check over a loaded compilation.
+pub fn run(loaded: &Loaded) -> (Mesh, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    for file in &loaded.files {
+        values::check(&file.parsed.module, &mut diagnostics);
+        regex::check(&file.parsed.module, &mut diagnostics);
+    }
+    let mesh = resolve::resolve(loaded, &mut diagnostics);
+    routes::check(&mesh, &mut diagnostics);
+    idempotency::check(&mesh, &mut diagnostics);
+    timeouts::check(&mesh, &mut diagnostics);
+    (mesh, diagnostics)
+}
+
+/// The candidate nearest to a misspelt name, if one is near enough to be a likely typo.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(name, c), c))
+        .filter(|&(distance, c)| distance > 0 && distance <= (name.len().max(c.len()) / 3).max(1))
+        .min_by_key(|&(distance, c)| (distance, c))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closest;
+
+    #[test]
+    fn closest_finds_typos_but_not_strangers() {
+        assert_eq!(closest("v3", ["v1", "v2"]), Some("v1"));
+        assert_eq!(closest("reviwes", ["reviews", "ratings"]), Some("reviews"));
+        assert_eq!(closest("payments", ["reviews", "ratings"]), None);
+    }
+}

@@ -1,0 +1,237 @@
+//! The checked, target-neutral model of the mesh.
+//!
+//! Built by `check::resolve` from the syntax trees of every file of a compilation: names
+//! are resolved (a destination knows its host and subset), policies applied (`use`), and
+//! values typed (durations in nanoseconds, methods as an enum). Spans stay on everything a
+//! later check or a backend comment may point at. Backends read only this model, never
+//! the syntax tree.
+
+use crate::source::Span;
+use crate::syntax::ast;
+
+#[derive(Debug, Default)]
+pub struct Mesh {
+    /// In the order of their files, then of their declarations.
+    pub services: Vec<Service>,
+}
+
+#[derive(Debug)]
+pub struct Service {
+    pub name: String,
+    pub namespace: String,
+    pub host: String,
+    /// The service's name in its declaration.
+    pub name_span: Span,
+    /// The whole declaration.
+    pub span: Span,
+    pub ports: Vec<Port>,
+    pub subsets: Vec<Subset>,
+    /// `accepts`: the methods the service serves; `None` when it does not say.
+    pub accepts: Option<Accepts>,
+    pub idempotency_key: Option<Located<String>>,
+    pub timeout: Option<Located<Duration>>,
+    pub retry: Option<Located<RetryPolicy>>,
+    pub pool: Option<Located<ConnectionPool>>,
+    pub eject: Option<Located<OutlierDetection>>,
+    pub routes: Option<RouteTable>,
+}
+
+impl Service {
+    pub fn subset(&self, name: &str) -> Option<&Subset> {
+        self.subsets.iter().find(|s| s.name == name)
+    }
+}
+
+/// A value with the span it was written at and, when it came from a policy, the span of
+/// the `use` that applied it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: Span,
+    pub via: Option<Span>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Port {
+    pub number: u16,
+    pub protocol: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subset {
+    pub name: String,
+    /// Label pairs in the order written.
+    pub labels: Vec<(String, String)>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepts {
+    pub methods: Vec<Method>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Delete,
+    Connect,
+    Options,
+    Trace,
+    Patch,
+}
+
+impl Method {
+    pub const ALL: [Method; 9] = [
+        Method::Get,
+        Method::Head,
+        Method::Post,
+        Method::Put,
+        Method::Delete,
+        Method::Connect,
+        Method::Options,
+        Method::Trace,
+        Method::Patch,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Connect => "CONNECT",
+            Method::Options => "OPTIONS",
+            Method::Trace => "TRACE",
+            Method::Patch => "PATCH",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+
+    /// RFC 9110 9.2.2: a repeated request has the effect of one. POST and PATCH are
+    /// not; CONNECT opens a tunnel, which is not safe to repeat either.
+    pub fn is_idempotent(self) -> bool {
+        !matches!(self, Method::Post | Method::Patch | Method::Connect)
+    }
+}
+
+/// A duration in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Duration(pub u64);
+
+impl Duration {
+    pub fn millis(self) -> u64 {
+        self.0 / 1_000_000
+    }
+
+    /// Istio's text form: whole seconds as `3s`, anything else in milliseconds.
+    pub fn to_istio(self) -> String {
+        let ms = self.millis();
+        if ms % 1000 == 0 {
+            format!("{}s", ms / 1000)
+        } else {
+            format!("{ms}ms")
+        }
+    }
+
+    /// How a person reads it: `1.5s`, `250ms`, `2m`.
+    pub fn human(self) -> String {
+        let ns = self.0;
+        if ns % 60_000_000_000 == 0 && ns >= 60_000_000_000 {
+            format!("{}m", ns / 60_000_000_000)
+        } else if ns % 1_000_000 == 0 && ns >= 1_000_000_000 {
+            let ms = ns / 1_000_000;
+            if ms % 1000 == 0 {
+                format!("{}s", ms / 1000)
+            } else {
+                format!("{}s", ms as f64 / 1000.0)
+            }
+        } else if ns % 1_000_000 == 0 {
+            format!("{}ms", ns / 1_000_000)
+        } else {
+            format!("{}us", ns / 1_000)
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (Istio's `attempts`).
+    pub attempts: u32,
+    pub per_try: Option<Located<Duration>>,
+    /// `None`: Istio's default conditions.
+    pub conditions: Option<Vec<Located<String>>>,
+}
+
+/// Istio's retry conditions when `retryOn` is not set.
+pub const DEFAULT_RETRY_ON: &[&str] = &[
+    "connect-failure",
+    "refused-stream",
+    "unavailable",
+    "cancelled",
+    "retriable-status-codes",
+];
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConnectionPool {
+    pub max_connections: Option<Limit>,
+    pub max_pending: Option<Limit>,
+    pub max_requests: Option<Limit>,
+    pub per_connection: Option<Limit>,
+}
+
+/// A pool limit: a number, or `unlimited`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    Max(u32),
+    Unlimited,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutlierDetection {
+    pub consecutive_errors: u32,
+    /// `5xx` counts every 5xx; `gateway-error` only 502, 503 and 504.
+    pub gateway_errors_only: bool,
+    pub interval: Option<Duration>,
+    pub base_ejection: Option<Duration>,
+    pub max_ejection_percent: Option<u32>,
+    pub min_health_percent: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteTable {
+    pub rules: Vec<Rule>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Empty for the catch-all `else`.
+    pub matches: Vec<ast::Match>,
+    pub catch_all: bool,
+    /// The `when ...` or `else` head of the rule, for labels.
+    pub head_span: Span,
+    pub destinations: Vec<Destination>,
+    /// Rule settings, falling back to the service's.
+    pub timeout: Option<Located<Duration>>,
+    pub retry: Option<Located<RetryPolicy>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Destination {
+    pub host: String,
+    pub subset: Option<String>,
+    pub port: Option<u16>,
+    /// Percent, when written.
+    pub weight: Option<Located<f64>>,
+    pub span: Span,
+}
