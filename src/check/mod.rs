@@ -50,3 +50,26 @@ mod tests {
         assert_eq!(closest("payments", ["reviews", "ratings"]), None);
     }
 }
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::path::{Path, PathBuf};
+
+    use crate::diagnostics::Code;
+    use crate::load::FileLoader;
+
+    struct One(String);
+
+    impl FileLoader for One {
+        fn read(&self, _: &Path) -> std::io::Result<Vec<u8>> {
+            Ok(self.0.clone().into_bytes())
+        }
+    }
+
+    /// The codes a one-file program produces, in order.
+    pub(crate) fn codes_of(source: &str) -> Vec<Code> {
+        let analysis = crate::analyze(&[PathBuf::from("test.route")], &One(source.to_string()))
+            .expect("an in-memory file always loads");
+        analysis.diagnostics.iter().map(|d| d.code).collect()
+    }
+}

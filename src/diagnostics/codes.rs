@@ -207,6 +207,16 @@ Fix: move the narrower rule above the wider one, or delete it.";
     else -> v1, v2              // error
     else -> v1 50%, v2 50%      // fine";
 
+    ConflictingConditions = "E0306", "one match tests the same field twice",
+"Within one match, conditions are joined by `and`, and Istio keeps one test per field:
+one path, one method, one test per header or query parameter. Two tests of one field
+cannot both be emitted (and an exact path cannot equal two strings at once).
+
+    when path ^= \"/api\" and path ^= \"/v2\" -> v2     // error
+    when path ^= \"/api/v2\" -> v2                      // fine
+
+Fix: fold the two tests into one, or use `or` if either should match.";
+
     UnsafeRetry = "E0401", "retries that can repeat a non-idempotent request",
 "The retry conditions 5xx, gateway-error, retriable-4xx, retriable-status-codes, status
 codes and gRPC statuses fire after the server received the request. If the route can
