@@ -2,12 +2,12 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod emit;
 pub mod load;
 pub mod model;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;
-pub mod emit;
 
 use std::io;
 use std::path::PathBuf;
@@ -45,7 +45,8 @@ pub struct LoadError {
 
 /// Loads, parses and checks the root files and everything they import.
 pub fn analyze(roots: &[PathBuf], loader: &dyn FileLoader) -> Result<Analysis, LoadError> {
-    let mut loaded = load::load(roots, loader).map_err(|(path, error)| LoadError { path, error })?;
+    let mut loaded =
+        load::load(roots, loader).map_err(|(path, error)| LoadError { path, error })?;
     let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
     for file in &loaded.files {
         diagnostics.extend(file.parsed.diagnostics.iter().cloned());

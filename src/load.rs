@@ -63,7 +63,12 @@ pub fn load(roots: &[PathBuf], loader: &dyn FileLoader) -> Result<Loaded, (PathB
             continue;
         }
         let bytes = loader.read(&path).map_err(|e| (root.clone(), e))?;
-        let id = add_file(&mut loaded, Origin::Path(path.clone()), display(&path), bytes);
+        let id = add_file(
+            &mut loaded,
+            Origin::Path(path.clone()),
+            display(&path),
+            bytes,
+        );
         queue.push_back(id);
     }
     while let Some(id) = queue.pop_front() {
@@ -79,7 +84,7 @@ pub fn load(roots: &[PathBuf], loader: &dyn FileLoader) -> Result<Loaded, (PathB
                         queue.push_back(target);
                     }
                 }
-                Err(diagnostic) => loaded.diagnostics.push(diagnostic),
+                Err(diagnostic) => loaded.diagnostics.push(*diagnostic),
             }
         }
         loaded.files.push(LoadedFile {
@@ -121,7 +126,7 @@ fn resolve_import(
     target: &ImportTarget,
     span: Span,
     loader: &dyn FileLoader,
-) -> Result<(FileId, bool), Diagnostic> {
+) -> Result<(FileId, bool), Box<Diagnostic>> {
     let (origin, name, bytes) = match target {
         ImportTarget::Std(module) => {
             let origin = Origin::Std(module.node.clone());
@@ -139,10 +144,13 @@ fn resolve_import(
                     Some(near) => diagnostic.help(format!("did you mean `std/{near}`?")),
                     None => diagnostic.help(format!(
                         "the standard modules are: {}",
-                        stdlib::names().map(|n| format!("std/{n}")).collect::<Vec<_>>().join(", ")
+                        stdlib::names()
+                            .map(|n| format!("std/{n}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )),
                 };
-                return Err(diagnostic);
+                return Err(Box::new(diagnostic));
             };
             let name = format!("std/{}.route", module.node);
             (origin, name, text.as_bytes().to_vec())
@@ -157,7 +165,7 @@ fn resolve_import(
             if let Some(id) = loaded.sources.find(&origin) {
                 return Ok((id, false));
             }
-            let bytes = loader.read(&full).map_err(|error| {
+            let bytes = loader.read(&full).map_err(|error| -> Box<Diagnostic> {
                 Diagnostic::new(
                     Code::UnresolvedImport,
                     path.span,
@@ -165,6 +173,7 @@ fn resolve_import(
                 )
                 .primary_text("imported here")
                 .help("import paths are relative to the importing file")
+                .into()
             })?;
             (origin, display(&full), bytes)
         }
@@ -223,12 +232,18 @@ mod tests {
     #[test]
     fn imports_load_once_and_cycles_end() {
         let files = loader(&[
-            ("a/main.route", b"import \"lib.route\"\nimport std/resilience\n"),
+            (
+                "a/main.route",
+                b"import \"lib.route\"\nimport std/resilience\n",
+            ),
             ("a/lib.route", b"import \"./main.route\"\n"),
         ]);
         let loaded = load(&[PathBuf::from("./a/main.route")], &files).unwrap();
         let names: Vec<_> = loaded.sources.iter().map(|(_, f)| f.name.clone()).collect();
-        assert_eq!(names, vec!["a/main.route", "a/lib.route", "std/resilience.route"]);
+        assert_eq!(
+            names,
+            vec!["a/main.route", "a/lib.route", "std/resilience.route"]
+        );
         assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
     }
 

@@ -14,7 +14,11 @@ use routec::diagnostics::render::{self, Style};
 use routec::{Analysis, Code, FsLoader, Severity};
 
 #[derive(Parser)]
-#[command(name = "routec", version, about = "Compile .route files to Istio YAML, catching routing mistakes at compile time")]
+#[command(
+    name = "routec",
+    version,
+    about = "Compile .route files to Istio YAML, catching routing mistakes at compile time"
+)]
 struct Cli {
     /// When to colour human diagnostics.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
@@ -73,7 +77,9 @@ fn main() -> ExitCode {
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
     };
     let result = match cli.command {
         Command::Build {
@@ -98,7 +104,11 @@ fn analyze(paths: &[PathBuf]) -> Result<Analysis, String> {
     if roots.is_empty() {
         return Err(format!(
             "no .route files in {}",
-            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     routec::analyze(&roots, &FsLoader)
@@ -108,10 +118,15 @@ fn analyze(paths: &[PathBuf]) -> Result<Analysis, String> {
 /// Files as given; directories searched recursively for `*.route`, in sorted order.
 fn collect_roots(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let default = [PathBuf::from(".")];
-    let paths = if paths.is_empty() { &default[..] } else { paths };
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
     let mut roots = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let meta =
+            std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         if meta.is_dir() {
             let mut found = Vec::new();
             walk(path, &mut found)?;
@@ -125,11 +140,14 @@ fn collect_roots(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     for entry in entries {
         let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
         let path = entry.path();
-        let kind = entry.file_type().map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let kind = entry
+            .file_type()
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let hidden = entry.file_name().to_string_lossy().starts_with('.');
         if kind.is_dir() && !hidden && entry.file_name() != "target" {
             walk(&path, found)?;
@@ -144,8 +162,18 @@ fn report(analysis: &Analysis, format: Format, color: bool, to_stdout: bool) {
     let diagnostics = &analysis.diagnostics;
     let text = match format {
         Format::Human => {
-            let mut text = render::human(diagnostics, analysis.sources(), Style { color, ascii: false });
-            let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+            let mut text = render::human(
+                diagnostics,
+                analysis.sources(),
+                Style {
+                    color,
+                    ascii: false,
+                },
+            );
+            let errors = diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
             let warnings = diagnostics.len() - errors;
             if !diagnostics.is_empty() {
                 text.push_str(&format!(
@@ -191,7 +219,12 @@ fn exit_for(analysis: &Analysis) -> ExitCode {
     }
 }
 
-fn build(paths: &[PathBuf], output: Option<&Path>, format: Format, color: bool) -> Result<ExitCode, String> {
+fn build(
+    paths: &[PathBuf],
+    output: Option<&Path>,
+    format: Format,
+    color: bool,
+) -> Result<ExitCode, String> {
     let analysis = analyze(paths)?;
     report(&analysis, format, color, false);
     let Some(documents) = routec::emit(&analysis) else {
@@ -220,7 +253,8 @@ fn write_dir(dir: &Path, documents: &[routec::Document]) -> Result<(), String> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     let staging = tempfile::Builder::new()
         .prefix(".routec-build-")
         .tempdir_in(&parent)
@@ -239,18 +273,23 @@ fn write_dir(dir: &Path, documents: &[routec::Document]) -> Result<(), String> {
             .map_err(|e| format!("cannot create a directory in {}: {e}", parent.display()))?
             .keep();
         std::fs::remove_dir(&old).map_err(|e| e.to_string())?;
-        std::fs::rename(dir, &old).map_err(|e| format!("cannot move {} aside: {e}", dir.display()))?;
-        std::fs::rename(&staging, dir).map_err(|e| format!("cannot replace {}: {e}", dir.display()))?;
-        std::fs::remove_dir_all(&old).map_err(|e| format!("cannot remove {}: {e}", old.display()))?;
+        std::fs::rename(dir, &old)
+            .map_err(|e| format!("cannot move {} aside: {e}", dir.display()))?;
+        std::fs::rename(&staging, dir)
+            .map_err(|e| format!("cannot replace {}: {e}", dir.display()))?;
+        std::fs::remove_dir_all(&old)
+            .map_err(|e| format!("cannot remove {}: {e}", old.display()))?;
     } else {
-        std::fs::rename(&staging, dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::rename(&staging, dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     Ok(())
 }
 
 /// `-o DIR` replaces DIR: only when it holds nothing but YAML that a build could have written.
 fn refuse_foreign_files(dir: &Path) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     for entry in entries {
         let entry = entry.map_err(|e| e.to_string())?;
         let path = entry.path();
@@ -276,7 +315,12 @@ fn explain(code: Option<&str>) -> Result<ExitCode, String> {
         }
         Some(text) => match Code::parse(text) {
             Some(code) => {
-                println!("{} ({}): {}\n", code.as_str(), code.severity().as_str(), code.summary());
+                println!(
+                    "{} ({}): {}\n",
+                    code.as_str(),
+                    code.severity().as_str(),
+                    code.summary()
+                );
                 println!("{}", code.explanation());
                 Ok(ExitCode::SUCCESS)
             }

@@ -135,7 +135,7 @@ impl Duration {
     /// Istio's text form: whole seconds as `3s`, anything else in milliseconds.
     pub fn to_istio(self) -> String {
         let ms = self.millis();
-        if ms % 1000 == 0 {
+        if ms.is_multiple_of(1000) {
             format!("{}s", ms / 1000)
         } else {
             format!("{ms}ms")
@@ -145,16 +145,16 @@ impl Duration {
     /// How a person reads it: `1.5s`, `250ms`, `2m`.
     pub fn human(self) -> String {
         let ns = self.0;
-        if ns % 60_000_000_000 == 0 && ns >= 60_000_000_000 {
+        if ns.is_multiple_of(60_000_000_000) && ns >= 60_000_000_000 {
             format!("{}m", ns / 60_000_000_000)
-        } else if ns % 1_000_000 == 0 && ns >= 1_000_000_000 {
+        } else if ns.is_multiple_of(1_000_000) && ns >= 1_000_000_000 {
             let ms = ns / 1_000_000;
-            if ms % 1000 == 0 {
+            if ms.is_multiple_of(1000) {
                 format!("{}s", ms / 1000)
             } else {
                 format!("{}s", ms as f64 / 1000.0)
             }
-        } else if ns % 1_000_000 == 0 {
+        } else if ns.is_multiple_of(1_000_000) {
             format!("{}ms", ns / 1_000_000)
         } else {
             format!("{}us", ns / 1_000)

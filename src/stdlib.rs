@@ -4,7 +4,10 @@ const MODULES: &[(&str, &str)] = &[("resilience", include_str!("../stdlib/resili
 
 /// The text of a standard module.
 pub fn module(name: &str) -> Option<&'static str> {
-    MODULES.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+    MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
 }
 
 pub fn names() -> impl Iterator<Item = &'static str> {

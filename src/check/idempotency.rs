@@ -46,7 +46,8 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
                 let mut reported: Vec<Span> = Vec::new();
                 let mut taken: BTreeSet<Method> = BTreeSet::new();
                 for rule in &table.rules {
-                    let methods: BTreeSet<Method> = carried(rule, &base).difference(&taken).copied().collect();
+                    let methods: BTreeSet<Method> =
+                        carried(rule, &base).difference(&taken).copied().collect();
                     taken.extend(methods_taken_wholesale(rule, &base));
                     let Some(retry) = &rule.retry else { continue };
                     let unsafe_methods = non_idempotent(&methods);
@@ -70,7 +71,11 @@ fn accepted(service: &Service) -> BTreeSet<Method> {
 }
 
 fn non_idempotent(methods: &BTreeSet<Method>) -> Vec<Method> {
-    methods.iter().copied().filter(|m| !m.is_idempotent()).collect()
+    methods
+        .iter()
+        .copied()
+        .filter(|m| !m.is_idempotent())
+        .collect()
 }
 
 /// The methods a rule can receive, before earlier rules take their share.
@@ -78,7 +83,10 @@ fn carried(rule: &Rule, base: &BTreeSet<Method>) -> BTreeSet<Method> {
     if rule.catch_all {
         return base.clone();
     }
-    rule.matches.iter().flat_map(|m| methods_of(m, base)).collect()
+    rule.matches
+        .iter()
+        .flat_map(|m| methods_of(m, base))
+        .collect()
 }
 
 /// Methods a match lets through.
@@ -89,7 +97,10 @@ fn methods_of(m: &Match, base: &BTreeSet<Method>) -> BTreeSet<Method> {
     }) else {
         return base.clone();
     };
-    base.iter().copied().filter(|method| method_passes(*method, test)).collect()
+    base.iter()
+        .copied()
+        .filter(|method| method_passes(*method, test))
+        .collect()
 }
 
 fn method_passes(method: Method, (op, value): (StringOp, &str)) -> bool {
@@ -111,7 +122,11 @@ fn methods_taken_wholesale(rule: &Rule, base: &BTreeSet<Method>) -> BTreeSet<Met
     }
     rule.matches
         .iter()
-        .filter(|m| m.conditions.iter().all(|c| matches!(c.field, Field::Method)))
+        .filter(|m| {
+            m.conditions
+                .iter()
+                .all(|c| matches!(c.field, Field::Method))
+        })
         .flat_map(|m| methods_of(m, base))
         .collect()
 }
@@ -129,16 +144,26 @@ fn report(
         return false;
     }
     let unsafe_conditions: Vec<&Located<String>> = match &policy.conditions {
-        Some(conditions) => conditions.iter().filter(|c| !is_safe_condition(&c.value)).collect(),
+        Some(conditions) => conditions
+            .iter()
+            .filter(|c| !is_safe_condition(&c.value))
+            .collect(),
         None => Vec::new(),
     };
     let defaults = policy.conditions.is_none();
     if !defaults && unsafe_conditions.is_empty() {
         return false;
     }
-    let method_list = methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+    let method_list = methods
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let condition_list = if defaults {
-        format!("Istio's default conditions ({})", DEFAULT_RETRY_ON.join(", "))
+        format!(
+            "Istio's default conditions ({})",
+            DEFAULT_RETRY_ON.join(", ")
+        )
     } else {
         unsafe_conditions
             .iter()
@@ -148,7 +173,9 @@ fn report(
     };
     let primary = match (retry.via, unsafe_conditions.first()) {
         (Some(use_span), _) => use_span,
-        (None, Some(first)) => first.span.to(unsafe_conditions[unsafe_conditions.len() - 1].span),
+        (None, Some(first)) => first
+            .span
+            .to(unsafe_conditions[unsafe_conditions.len() - 1].span),
         (None, None) => retry.span,
     };
     let mut diagnostic = Diagnostic::new(
@@ -166,10 +193,12 @@ fn report(
     }
     match (rule, &service.accepts) {
         (Some(rule), _) => {
-            diagnostic = diagnostic.label(rule.head_span, format!("this rule can carry {method_list}"));
+            diagnostic =
+                diagnostic.label(rule.head_span, format!("this rule can carry {method_list}"));
         }
         (None, Some(accepts)) => {
-            diagnostic = diagnostic.label(accepts.span, format!("the service accepts {method_list}"));
+            diagnostic =
+                diagnostic.label(accepts.span, format!("the service accepts {method_list}"));
         }
         (None, None) => {}
     }
@@ -199,7 +228,10 @@ fn report(
             };
             diagnostic = diagnostic.fix(
                 format!("retry only on {replacement}"),
-                vec![Edit { span: first.to(last), replacement }],
+                vec![Edit {
+                    span: first.to(last),
+                    replacement,
+                }],
             );
         }
     }

@@ -13,8 +13,8 @@ use super::closest;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::load::{Loaded, LoadedFile};
 use crate::model::{
-    Accepts, ConnectionPool, Destination, Duration, Limit, Located, Mesh, Method,
-    OutlierDetection, Port, RetryPolicy, RouteTable, Rule, Service, Subset,
+    Accepts, ConnectionPool, Destination, Duration, Limit, Located, Mesh, Method, OutlierDetection,
+    Port, RetryPolicy, RouteTable, Rule, Service, Subset,
 };
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Guard, Item, Name, StmtKind, SubsetDecl};
@@ -198,7 +198,9 @@ impl<'a> Resolver<'a> {
                                 name.span,
                                 "`namespace` comes after a declaration",
                             )
-                            .primary_text("too late: declarations above already took the default namespace")
+                            .primary_text(
+                                "too late: declarations above already took the default namespace",
+                            )
                             .label(decl, "first declaration")
                             .help("move the `namespace` line to the top of the file"),
                         );
@@ -271,7 +273,10 @@ impl<'a> Resolver<'a> {
                 }
                 StmtKind::Accepts(methods) => {
                     accepts = Some(Accepts {
-                        methods: methods.iter().filter_map(|m| Method::parse(&m.node)).collect(),
+                        methods: methods
+                            .iter()
+                            .filter_map(|m| Method::parse(&m.node))
+                            .collect(),
                         span: stmt.span,
                     })
                 }
@@ -356,8 +361,13 @@ impl<'a> Resolver<'a> {
                         format!("two policies set `{keyword}`"),
                     )
                     .primary_text(format!("`{}` sets `{keyword}` again", name.node))
-                    .label(previous_use, format!("this policy already sets `{keyword}`"))
-                    .help(format!("state `{keyword}` in the block itself to choose, or drop one `use`")),
+                    .label(
+                        previous_use,
+                        format!("this policy already sets `{keyword}`"),
+                    )
+                    .help(format!(
+                        "state `{keyword}` in the block itself to choose, or drop one `use`"
+                    )),
                 );
                 continue;
             }
@@ -396,10 +406,10 @@ impl<'a> Resolver<'a> {
             let key = (service.namespace.as_str(), service.name.as_str());
             if let Some(first) = by_name.get(&key) {
                 let name = ast::Spanned::new(service.name.clone(), service.name_span);
-                self.report(duplicate("service", &name, *first).note(format!(
-                    "both are in namespace `{}`",
-                    service.namespace
-                )));
+                self.report(
+                    duplicate("service", &name, *first)
+                        .note(format!("both are in namespace `{}`", service.namespace)),
+                );
                 continue;
             }
             by_name.insert(key, service.name_span);
@@ -420,7 +430,13 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn routes(&mut self, file: FileId, decl: &'a ast::Service, index: usize, mesh: &Mesh) -> Option<RouteTable> {
+    fn routes(
+        &mut self,
+        file: FileId,
+        decl: &'a ast::Service,
+        index: usize,
+        mesh: &Mesh,
+    ) -> Option<RouteTable> {
         let table = decl.body.stmts.iter().find_map(|s| match &s.kind {
             StmtKind::Routes(table) => Some(table),
             _ => None,
@@ -489,7 +505,12 @@ impl<'a> Resolver<'a> {
         })
     }
 
-    fn destination(&mut self, dest: &ast::Destination, service: &Service, mesh: &Mesh) -> Option<Destination> {
+    fn destination(
+        &mut self,
+        dest: &ast::Destination,
+        service: &Service,
+        mesh: &Mesh,
+    ) -> Option<Destination> {
         let port = dest.port.as_ref().and_then(|p| u16::try_from(p.node).ok());
         let weight = dest.weight.as_ref().map(|w| Located {
             value: w.node,
@@ -566,7 +587,10 @@ fn unknown_subset(service: &Service, name: &Name, may_be_service: bool, mesh: &M
         format!("`{}` has no subset `{}`", service.name, name.node),
     )
     .primary_text("no such subset: requests sent here would fail with 503 UH")
-    .note(format!("`{}` is routed by subset, and {defined}", service.name));
+    .note(format!(
+        "`{}` is routed by subset, and {defined}",
+        service.name
+    ));
     if let Some(first) = service.subsets.first() {
         let span = service
             .subsets
@@ -575,15 +599,13 @@ fn unknown_subset(service: &Service, name: &Name, may_be_service: bool, mesh: &M
         diagnostic = diagnostic.label(span, format!("subsets of `{}`", service.name));
     }
     match near {
-        Some(near) => diagnostic
-            .help(format!("did you mean `{near}`?"))
-            .fix(
-                format!("change to `{near}`"),
-                vec![crate::diagnostics::Edit {
-                    span: name.span,
-                    replacement: near.to_string(),
-                }],
-            ),
+        Some(near) => diagnostic.help(format!("did you mean `{near}`?")).fix(
+            format!("change to `{near}`"),
+            vec![crate::diagnostics::Edit {
+                span: name.span,
+                replacement: near.to_string(),
+            }],
+        ),
         None => diagnostic.help(format!(
             "define it in `{}` (`subset {}`) or route to a subset that exists",
             service.name, name.node
@@ -619,7 +641,9 @@ fn duplicate(what: &str, name: &Name, first: Span) -> Diagnostic {
     )
     .primary_text("second declaration")
     .label(first, "first declared here")
-    .help(format!("rename or remove one of the two {what} declarations"))
+    .help(format!(
+        "rename or remove one of the two {what} declarations"
+    ))
 }
 
 fn repeated(keyword: &str, span: Span, first: Span) -> Diagnostic {
@@ -717,15 +741,20 @@ fn apply_setting(settings: &mut Settings, stmt: &StmtKind, span: Span, via: Opti
             settings.pool = Some(located(pool, span, via));
         }
         StmtKind::Eject(spec) => {
-            let percent = |p: &Option<ast::Spanned<f64>>| p.as_ref().map(|p| p.node.clamp(0.0, 100.0) as u32);
-            settings.eject = Some(located(OutlierDetection {
-                consecutive_errors: u32::try_from(spec.errors.node).unwrap_or(u32::MAX),
-                gateway_errors_only: spec.class.node == "gateway-error",
-                interval: spec.interval.as_ref().and_then(duration),
-                base_ejection: spec.base_ejection.as_ref().and_then(duration),
-                max_ejection_percent: percent(&spec.max_percent),
-                min_health_percent: percent(&spec.min_healthy),
-            }, span, via));
+            let percent =
+                |p: &Option<ast::Spanned<f64>>| p.as_ref().map(|p| p.node.clamp(0.0, 100.0) as u32);
+            settings.eject = Some(located(
+                OutlierDetection {
+                    consecutive_errors: u32::try_from(spec.errors.node).unwrap_or(u32::MAX),
+                    gateway_errors_only: spec.class.node == "gateway-error",
+                    interval: spec.interval.as_ref().and_then(duration),
+                    base_ejection: spec.base_ejection.as_ref().and_then(duration),
+                    max_ejection_percent: percent(&spec.max_percent),
+                    min_health_percent: percent(&spec.min_healthy),
+                },
+                span,
+                via,
+            ));
         }
         _ => {}
     }

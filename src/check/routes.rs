@@ -12,7 +12,9 @@ use crate::syntax::ast::{Condition, Field, Match, StringOp, Test};
 
 pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
     for service in &mesh.services {
-        let Some(table) = &service.routes else { continue };
+        let Some(table) = &service.routes else {
+            continue;
+        };
         for rule in &table.rules {
             check_split(rule, out);
             for m in &rule.matches {
@@ -34,10 +36,14 @@ fn check_split(rule: &Rule, out: &mut Vec<Diagnostic>) {
             .find(|e| e.host == d.host && e.subset == d.subset && e.port == d.port)
         {
             out.push(
-                Diagnostic::new(Code::DuplicateDestination, d.span, "this split names the same destination twice")
-                    .primary_text("second entry")
-                    .label(first.span, "first entry")
-                    .help("merge the two entries into one and add their weights"),
+                Diagnostic::new(
+                    Code::DuplicateDestination,
+                    d.span,
+                    "this split names the same destination twice",
+                )
+                .primary_text("second entry")
+                .label(first.span, "first entry")
+                .help("merge the two entries into one and add their weights"),
             );
         }
     }
@@ -50,11 +56,20 @@ fn check_split(rule: &Rule, out: &mut Vec<Diagnostic>) {
                     Diagnostic::new(
                         Code::WeightsNotHundred,
                         weight.span,
-                        format!("a single destination takes all traffic, not {}%", weight.value),
+                        format!(
+                            "a single destination takes all traffic, not {}%",
+                            weight.value
+                        ),
                     )
                     .primary_text("the only destination of this rule")
                     .help("drop the weight, or add the destinations that take the rest")
-                    .fix("drop the weight", vec![Edit { span: weight.span, replacement: String::new() }]),
+                    .fix(
+                        "drop the weight",
+                        vec![Edit {
+                            span: weight.span,
+                            replacement: String::new(),
+                        }],
+                    ),
                 );
             }
         }
@@ -65,7 +80,10 @@ fn check_split(rule: &Rule, out: &mut Vec<Diagnostic>) {
         let mut diagnostic = Diagnostic::new(
             Code::MissingWeight,
             missing[0].span,
-            format!("a split of {} destinations needs a weight on each", dests.len()),
+            format!(
+                "a split of {} destinations needs a weight on each",
+                dests.len()
+            ),
         )
         .primary_text("no weight");
         for other in &missing[1..] {
@@ -86,13 +104,19 @@ fn check_split(rule: &Rule, out: &mut Vec<Diagnostic>) {
         )));
         return;
     }
-    let weights: Vec<f64> = dests.iter().map(|d| d.weight.as_ref().map_or(0.0, |w| w.value)).collect();
+    let weights: Vec<f64> = dests
+        .iter()
+        .map(|d| d.weight.as_ref().map_or(0.0, |w| w.value))
+        .collect();
     let total: f64 = weights.iter().sum();
     if (total - 100.0).abs() > 1e-9 {
         let mut diagnostic = Diagnostic::new(
             Code::WeightsNotHundred,
             span,
-            format!("the weights of this split add up to {}%, not 100%", trim(total)),
+            format!(
+                "the weights of this split add up to {}%, not 100%",
+                trim(total)
+            ),
         )
         .primary_text(format!("{}% in all", trim(total)));
         if let Some(scaled) = rescale(&weights) {
@@ -123,7 +147,9 @@ fn check_split(rule: &Rule, out: &mut Vec<Diagnostic>) {
 }
 
 fn destination_text(d: &crate::model::Destination) -> String {
-    d.subset.clone().unwrap_or_else(|| d.host.split('.').next().unwrap_or(&d.host).to_string())
+    d.subset
+        .clone()
+        .unwrap_or_else(|| d.host.split('.').next().unwrap_or(&d.host).to_string())
 }
 
 fn trim(value: f64) -> String {
@@ -147,7 +173,9 @@ pub(crate) fn rescale(weights: &[f64]) -> Option<Vec<u32>> {
     let mut order: Vec<usize> = (0..weights.len()).collect();
     order.sort_by(|&a, &b| {
         let (ra, rb) = (exact[a] - exact[a].floor(), exact[b] - exact[b].floor());
-        rb.partial_cmp(&ra).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b))
+        rb.partial_cmp(&ra)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.cmp(&b))
     });
     for i in order {
         if rest == 0 {
@@ -161,7 +189,10 @@ pub(crate) fn rescale(weights: &[f64]) -> Option<Vec<u32>> {
 
 fn check_conflicts(m: &Match, out: &mut Vec<Diagnostic>) {
     for (i, c) in m.conditions.iter().enumerate() {
-        if let Some(first) = m.conditions[..i].iter().find(|e| same_field(&e.field, &c.field)) {
+        if let Some(first) = m.conditions[..i]
+            .iter()
+            .find(|e| same_field(&e.field, &c.field))
+        {
             out.push(
                 Diagnostic::new(
                     Code::ConflictingConditions,
@@ -196,7 +227,11 @@ fn field_name(field: &Field) -> String {
 
 /// `else`, or a `when` with a match that every request satisfies.
 fn takes_everything(rule: &Rule) -> bool {
-    rule.catch_all || rule.matches.iter().any(|m| m.conditions.iter().all(always_true))
+    rule.catch_all
+        || rule
+            .matches
+            .iter()
+            .any(|m| m.conditions.iter().all(always_true))
 }
 
 /// A condition every request satisfies: a path prefix of "/" or "", a regex `.*`.
@@ -213,10 +248,14 @@ fn check_reachability(rules: &[Rule], out: &mut Vec<Diagnostic>) {
     for (j, rule) in rules.iter().enumerate() {
         if let Some(earlier) = catch_all {
             out.push(
-                Diagnostic::new(Code::UnreachableRule, rule.head_span, "this rule can never match")
-                    .primary_text("unreachable")
-                    .label(earlier.head_span, "this rule already takes every request")
-                    .help("move the rule above the catch-all, or delete it"),
+                Diagnostic::new(
+                    Code::UnreachableRule,
+                    rule.head_span,
+                    "this rule can never match",
+                )
+                .primary_text("unreachable")
+                .label(earlier.head_span, "this rule already takes every request")
+                .help("move the rule above the catch-all, or delete it"),
             );
             continue;
         }
@@ -242,7 +281,9 @@ fn check_reachability(rules: &[Rule], out: &mut Vec<Diagnostic>) {
                 for span in dedup(spans) {
                     diagnostic = diagnostic.label(span, "this earlier match takes those requests");
                 }
-                out.push(diagnostic.help("move the narrower rule above the wider one, or delete it"));
+                out.push(
+                    diagnostic.help("move the narrower rule above the wider one, or delete it"),
+                );
             }
         }
         if takes_everything(rule) {
@@ -303,16 +344,25 @@ fn missing_catch_all(service: &Service, rules: &[Rule], table: Span) -> Diagnost
     let mut diagnostic = Diagnostic::new(
         Code::MissingCatchAll,
         rules.last().map_or(table, |r| r.span),
-        format!("the route table of `{}` has no catch-all rule", service.name),
+        format!(
+            "the route table of `{}` has no catch-all rule",
+            service.name
+        ),
     )
     .primary_text("after this rule, unmatched requests get 404 with Envoy's NR flag")
     .label(table, "this table")
     .help(format!("add `else -> {target}` as the last rule"));
     if let Some(last) = rules.last() {
-        let at = Span { start: last.span.end, ..last.span };
+        let at = Span {
+            start: last.span.end,
+            ..last.span
+        };
         diagnostic = diagnostic.fix(
             "add a catch-all rule",
-            vec![Edit { span: at, replacement: format!("\n    else -> {target}") }],
+            vec![Edit {
+                span: at,
+                replacement: format!("\n    else -> {target}"),
+            }],
         );
     }
     diagnostic
@@ -330,7 +380,9 @@ mod tests {
         assert_eq!(rescale(&[0.0]), None);
         let codes = codes_of("service a { subset v1, v2\n routes { else -> v1 90%, v2 20% } }");
         assert_eq!(codes, vec![Code::WeightsNotHundred]);
-        assert!(codes_of("service a { subset v1, v2\n routes { else -> v1 90%, v2 10% } }").is_empty());
+        assert!(
+            codes_of("service a { subset v1, v2\n routes { else -> v1 90%, v2 10% } }").is_empty()
+        );
     }
 
     #[test]
@@ -355,7 +407,8 @@ mod tests {
 
     #[test]
     fn rules_after_a_catch_all_or_under_a_wider_match_are_unreachable() {
-        let after = "service a { subset v1\n routes { else -> v1\n when header x == \"1\" -> v1 } }";
+        let after =
+            "service a { subset v1\n routes { else -> v1\n when header x == \"1\" -> v1 } }";
         assert_eq!(codes_of(after), vec![Code::UnreachableRule]);
         let narrower = "service a { subset v1, v2\n routes {\n when path ^= \"/api\" -> v1\n when path ^= \"/api/v2\" and header x present -> v2\n else -> v1 } }";
         assert_eq!(codes_of(narrower), vec![Code::UnreachableRule]);

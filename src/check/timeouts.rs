@@ -11,12 +11,18 @@ use crate::source::Span;
 pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
     let mut seen: Vec<(Span, Span)> = Vec::new();
     for service in &mesh.services {
-        let pairs: Vec<(&Option<Located<Duration>>, &Option<Located<RetryPolicy>>)> = match &service.routes {
+        type Settings<'a> = (
+            &'a Option<Located<Duration>>,
+            &'a Option<Located<RetryPolicy>>,
+        );
+        let pairs: Vec<Settings<'_>> = match &service.routes {
             Some(table) => table.rules.iter().map(|r| (&r.timeout, &r.retry)).collect(),
             None => vec![(&service.timeout, &service.retry)],
         };
         for (timeout, retry) in pairs {
-            let (Some(timeout), Some(retry)) = (timeout, retry) else { continue };
+            let (Some(timeout), Some(retry)) = (timeout, retry) else {
+                continue;
+            };
             if seen.contains(&(timeout.span, retry.span)) {
                 continue;
             }
@@ -67,7 +73,10 @@ pub fn budget(timeout: &Located<Duration>, retry: &Located<RetryPolicy>) -> Opti
     if timeout.via.is_none() {
         diagnostic = diagnostic.fix(
             format!("raise the timeout to {}", needed.human()),
-            vec![Edit { span: timeout.span, replacement: format!("timeout {}", needed.human()) }],
+            vec![Edit {
+                span: timeout.span,
+                replacement: format!("timeout {}", needed.human()),
+            }],
         );
     }
     Some(diagnostic)
@@ -96,17 +105,28 @@ mod tests {
 
     #[test]
     fn the_message_says_how_many_attempts_fit() {
-        let timeout = Located { value: Duration(2_500_000_000), span: Span::new(crate::source::FileId(0), 0, 1), via: None };
+        let timeout = Located {
+            value: Duration(2_500_000_000),
+            span: Span::new(crate::source::FileId(0), 0, 1),
+            via: None,
+        };
         let retry = Located {
             value: RetryPolicy {
                 attempts: 3,
-                per_try: Some(Located { value: Duration(1_000_000_000), span: Span::new(crate::source::FileId(0), 2, 3), via: None }),
+                per_try: Some(Located {
+                    value: Duration(1_000_000_000),
+                    span: Span::new(crate::source::FileId(0), 2, 3),
+                    via: None,
+                }),
                 conditions: None,
             },
             span: Span::new(crate::source::FileId(0), 2, 5),
             via: None,
         };
         let diagnostic = budget(&timeout, &retry).expect("2.5s < 4 x 1s");
-        assert_eq!(diagnostic.message, "timeout 2.5s leaves room for 2 of the 4 attempts of 1s each");
+        assert_eq!(
+            diagnostic.message,
+            "timeout 2.5s leaves room for 2 of the 4 attempts of 1s each"
+        );
     }
 }

@@ -131,6 +131,7 @@ impl Diagnostic {
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
         let (sa, sb) = (a.primary_span(), b.primary_span());
-        (sa.file, sa.start, sa.end, a.code, &a.message).cmp(&(sb.file, sb.start, sb.end, b.code, &b.message))
+        (sa.file, sa.start, sa.end, a.code, &a.message)
+            .cmp(&(sb.file, sb.start, sb.end, b.code, &b.message))
     });
 }

@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use ariadne::{CharSet, Color, Config, IndexType, Label as AriadneLabel, Report, ReportKind, Source};
+use ariadne::{
+    CharSet, Color, Config, IndexType, Label as AriadneLabel, Report, ReportKind, Source,
+};
 use serde::Serialize;
 
 use super::{Diagnostic, Severity};
@@ -48,7 +50,11 @@ pub fn human(diagnostics: &[Diagnostic], sources: &SourceMap, style: Style) -> S
 
 type AriadneSpan = (String, Range<usize>);
 
-fn report<'a>(diagnostic: &'a Diagnostic, sources: &SourceMap, style: Style) -> Report<'a, AriadneSpan> {
+fn report<'a>(
+    diagnostic: &'a Diagnostic,
+    sources: &SourceMap,
+    style: Style,
+) -> Report<'a, AriadneSpan> {
     let primary = diagnostic.primary_span();
     let kind = match diagnostic.severity {
         Severity::Error => ReportKind::Error,
@@ -56,7 +62,11 @@ fn report<'a>(diagnostic: &'a Diagnostic, sources: &SourceMap, style: Style) -> 
     };
     let config = Config::default()
         .with_color(style.color)
-        .with_char_set(if style.ascii { CharSet::Ascii } else { CharSet::Unicode })
+        .with_char_set(if style.ascii {
+            CharSet::Ascii
+        } else {
+            CharSet::Unicode
+        })
         .with_index_type(IndexType::Byte);
     let mut builder = Report::build(kind, ariadne_span(sources, primary))
         .with_config(config)

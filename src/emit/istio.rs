@@ -9,8 +9,7 @@ use serde::Serialize;
 
 use super::{source_ref, yaml, Document, OrderedMap};
 use crate::model::{
-    ConnectionPool, Destination, Limit, Located, Mesh, OutlierDetection, RetryPolicy, Rule,
-    Service,
+    ConnectionPool, Destination, Limit, Located, Mesh, OutlierDetection, RetryPolicy, Rule, Service,
 };
 use crate::source::SourceMap;
 use crate::syntax::ast::{Field, Match, StringOp, Test};
@@ -30,7 +29,12 @@ pub fn emit(mesh: &Mesh, sources: &SourceMap) -> Vec<Document> {
     documents
 }
 
-fn document<S: Serialize>(service: &Service, sources: &SourceMap, kind: &'static str, spec: &S) -> Document {
+fn document<S: Serialize>(
+    service: &Service,
+    sources: &SourceMap,
+    kind: &'static str,
+    spec: &S,
+) -> Document {
     let object = Object {
         api_version: API_VERSION,
         kind,
@@ -100,7 +104,10 @@ struct TcpSettings {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct HttpSettings {
-    #[serde(rename = "http1MaxPendingRequests", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "http1MaxPendingRequests",
+        skip_serializing_if = "Option::is_none"
+    )]
     http1_max_pending_requests: Option<u32>,
     #[serde(rename = "http2MaxRequests", skip_serializing_if = "Option::is_none")]
     http2_max_requests: Option<u32>,
@@ -113,7 +120,10 @@ struct HttpSettings {
 struct OutlierDetectionSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     consecutive_gateway_errors: Option<u32>,
-    #[serde(rename = "consecutive5xxErrors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "consecutive5xxErrors",
+        skip_serializing_if = "Option::is_none"
+    )]
     consecutive_5xx_errors: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     interval: Option<String>,
@@ -230,7 +240,10 @@ fn destination_rule(service: &Service) -> Option<DestinationRuleSpec<'_>> {
     })
 }
 
-fn traffic_policy(pool: Option<&ConnectionPool>, eject: Option<&OutlierDetection>) -> Option<TrafficPolicy> {
+fn traffic_policy(
+    pool: Option<&ConnectionPool>,
+    eject: Option<&OutlierDetection>,
+) -> Option<TrafficPolicy> {
     if pool.is_none() && eject.is_none() {
         return None;
     }
@@ -335,9 +348,18 @@ fn match_request(m: &Match) -> MatchRequest<'_> {
             Test::Compare(op, value) => {
                 let value = value.node.as_str();
                 match op {
-                    StringOp::Exact => StringMatch { exact: Some(value), ..Default::default() },
-                    StringOp::Prefix => StringMatch { prefix: Some(value), ..Default::default() },
-                    StringOp::Regex => StringMatch { regex: Some(value), ..Default::default() },
+                    StringOp::Exact => StringMatch {
+                        exact: Some(value),
+                        ..Default::default()
+                    },
+                    StringOp::Prefix => StringMatch {
+                        prefix: Some(value),
+                        ..Default::default()
+                    },
+                    StringOp::Regex => StringMatch {
+                        regex: Some(value),
+                        ..Default::default()
+                    },
                 }
             }
         };
@@ -348,10 +370,16 @@ fn match_request(m: &Match) -> MatchRequest<'_> {
             Field::Query(name) => {
                 // Istio checks a query parameter's presence with an empty exact match.
                 let string_match = match condition.test {
-                    Test::Present => StringMatch { exact: Some(""), ..Default::default() },
+                    Test::Present => StringMatch {
+                        exact: Some(""),
+                        ..Default::default()
+                    },
                     _ => string_match,
                 };
-                request.query_params.0.push((name.node.clone(), string_match))
+                request
+                    .query_params
+                    .0
+                    .push((name.node.clone(), string_match))
             }
         }
     }

@@ -23,7 +23,9 @@ mod tests {
 
     #[test]
     fn strings_a_yaml_1_1_reader_would_misread_are_quoted() {
-        for word in ["true", "yes", "on", "off", "1.0", "0755", "~", "null", "12:30", ""] {
+        for word in [
+            "true", "yes", "on", "off", "1.0", "0755", "~", "null", "12:30", "",
+        ] {
             let mut map = BTreeMap::new();
             map.insert("k", word);
             let text = to_string(&map);

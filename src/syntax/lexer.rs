@@ -298,9 +298,13 @@ fn bad_number(span: Span, text: &str) -> Diagnostic {
     } else {
         format!("`{digits}` is not a unit: durations use ms, s, m or h (`3s`, `250ms`)")
     };
-    Diagnostic::new(Code::InvalidLiteral, span, format!("malformed number `{text}`"))
-        .primary_text("not a number, duration or percentage")
-        .help(help)
+    Diagnostic::new(
+        Code::InvalidLiteral,
+        span,
+        format!("malformed number `{text}`"),
+    )
+    .primary_text("not a number, duration or percentage")
+    .help(help)
 }
 
 /// The parser's view of a lexical error; never produced, since the lexer reports its

@@ -66,7 +66,11 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
     }
 }
 
-fn syntax_error(file: FileId, text: &str, error: ParseError<usize, Tok<'_>, LexError>) -> Diagnostic {
+fn syntax_error(
+    file: FileId,
+    text: &str,
+    error: ParseError<usize, Tok<'_>, LexError>,
+) -> Diagnostic {
     match error {
         ParseError::UnrecognizedToken {
             token: (l, tok, r),
@@ -166,10 +170,36 @@ fn describe_expected(expected: &[String]) -> String {
 
 fn is_soft_keyword(word: &str) -> bool {
     const SOFT: &[&str] = &[
-        "x", "on", "off", "in", "present", "unlimited", "after", "consecutive", "every", "for",
-        "max", "min-healthy", "connections", "pending", "requests", "per-connection", "header",
-        "path", "method", "query", "host", "port", "timeout", "retry", "subset", "routes",
-        "pool", "eject", "policy", "service",
+        "x",
+        "on",
+        "off",
+        "in",
+        "present",
+        "unlimited",
+        "after",
+        "consecutive",
+        "every",
+        "for",
+        "max",
+        "min-healthy",
+        "connections",
+        "pending",
+        "requests",
+        "per-connection",
+        "header",
+        "path",
+        "method",
+        "query",
+        "host",
+        "port",
+        "timeout",
+        "retry",
+        "subset",
+        "routes",
+        "pool",
+        "eject",
+        "policy",
+        "service",
     ];
     SOFT.iter().any(|k| word.trim_matches('`') == *k)
 }
@@ -222,8 +252,12 @@ pub(crate) fn percent(
     let digits = text.trim_end_matches('%');
     let value = digits.parse::<f64>().unwrap_or_else(|_| {
         diags.push(
-            Diagnostic::new(Code::InvalidLiteral, span, format!("`{text}` is not a percentage"))
-                .help("write a percentage such as `10%`"),
+            Diagnostic::new(
+                Code::InvalidLiteral,
+                span,
+                format!("`{text}` is not a percentage"),
+            )
+            .help("write a percentage such as `10%`"),
         );
         0.0
     });
@@ -242,9 +276,13 @@ pub(crate) fn duration(
     let nanos = parse_duration(text);
     if nanos.is_none() {
         diags.push(
-            Diagnostic::new(Code::InvalidLiteral, span, format!("`{text}` is too long a duration"))
-                .primary_text("does not fit in 64 bits of nanoseconds")
-                .help("write a shorter duration"),
+            Diagnostic::new(
+                Code::InvalidLiteral,
+                span,
+                format!("`{text}` is too long a duration"),
+            )
+            .primary_text("does not fit in 64 bits of nanoseconds")
+            .help("write a shorter duration"),
         );
     }
     Spanned::new(Duration { nanos }, span)
@@ -365,7 +403,10 @@ mod tests {
             "service a {\n  subset v1 v2\n  timeout\n}\nservice b { port 80 }\n",
         );
         assert!(parsed.diagnostics.len() >= 2, "{:#?}", parsed.diagnostics);
-        assert!(parsed.diagnostics.iter().all(|d| d.code == Code::UnexpectedToken));
+        assert!(parsed
+            .diagnostics
+            .iter()
+            .all(|d| d.code == Code::UnexpectedToken));
         let services = parsed
             .module
             .items
