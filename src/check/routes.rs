@@ -350,7 +350,10 @@ fn missing_catch_all(service: &Service, rules: &[Rule], table: Span) -> Diagnost
         ),
     )
     .primary_text("after this rule, unmatched requests get 404 with Envoy's NR flag")
-    .label(table, "this table")
+    .label(
+        Span { end: table.start + "routes".len() as u32, ..table },
+        "this route table",
+    )
     .help(format!("add `else -> {target}` as the last rule"));
     if let Some(last) = rules.last() {
         let at = Span {

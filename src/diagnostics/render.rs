@@ -72,7 +72,10 @@ fn report<'a>(
         .with_config(config)
         .with_code(diagnostic.code)
         .with_message(&diagnostic.message);
-    for label in &diagnostic.labels {
+    // ariadne draws labels in the order given; in source order they share one excerpt.
+    let mut labels: Vec<_> = diagnostic.labels.iter().collect();
+    labels.sort_by_key(|l| (l.span.file, l.span.start, l.span.end));
+    for label in labels {
         let mut l = AriadneLabel::new(ariadne_span(sources, label.span));
         if !label.message.is_empty() {
             l = l.with_message(&label.message);
