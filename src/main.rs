@@ -48,6 +48,14 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Format .route files in place in the one canonical layout.
+    Fmt {
+        /// Files or directories (searched for *.route); default: the current directory.
+        paths: Vec<PathBuf>,
+        /// Change nothing; list the files that would change and exit 1 if any would.
+        #[arg(long)]
+        check: bool,
+    },
     /// Explain a diagnostic code; with no code, list every code.
     Explain {
         /// A code such as E0201.
@@ -88,6 +96,7 @@ fn main() -> ExitCode {
             format,
         } => build(&paths, output.as_deref(), format, color),
         Command::Check { paths, format } => check(&paths, format, color),
+        Command::Fmt { paths, check } => fmt(&paths, check, color),
         Command::Explain { code } => explain(code.as_deref()),
     };
     match result {
@@ -302,6 +311,81 @@ fn refuse_foreign_files(dir: &Path) -> Result<(), String> {
             ));
         }
     }
+    Ok(())
+}
+
+fn fmt(paths: &[PathBuf], check: bool, color: bool) -> Result<ExitCode, String> {
+    let roots = collect_roots(paths)?;
+    let mut failed = false;
+    for path in &roots {
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => {
+                eprintln!("routec: {} is not UTF-8; left as it is", path.display());
+                failed = true;
+                continue;
+            }
+        };
+        match routec::format::format(&text) {
+            Err(diagnostics) => {
+                let mut sources = routec::SourceMap::new();
+                sources.add(
+                    routec::source::Origin::Path(path.clone()),
+                    path.display().to_string(),
+                    text,
+                );
+                eprint!(
+                    "{}",
+                    render::human(
+                        &diagnostics,
+                        &sources,
+                        Style {
+                            color,
+                            ascii: false
+                        }
+                    )
+                );
+                eprintln!(
+                    "routec: {} has syntax errors; left as it is",
+                    path.display()
+                );
+                failed = true;
+            }
+            Ok(formatted) if formatted == text => {}
+            Ok(formatted) => {
+                if check {
+                    println!("{}", path.display());
+                    failed = true;
+                } else {
+                    write_atomically(path, &formatted)?;
+                }
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(EXIT_ERRORS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Replaces a file's content through a temporary file in the same directory.
+fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(file.path(), meta.permissions());
+    }
+    file.persist(path)
+        .map_err(|e| format!("cannot replace {}: {e}", path.display()))?;
     Ok(())
 }
 

@@ -150,10 +150,10 @@ enum DurationRole {
 impl DurationRole {
     fn describe(self) -> &'static str {
         match self {
-            DurationRole::Timeout => "timeout",
-            DurationRole::PerTry => "per-try timeout",
-            DurationRole::EjectInterval => "ejection interval",
-            DurationRole::EjectionTime => "ejection time",
+            DurationRole::Timeout => "a timeout",
+            DurationRole::PerTry => "a per-try timeout",
+            DurationRole::EjectInterval => "an ejection interval",
+            DurationRole::EjectionTime => "an ejection time",
         }
     }
 
@@ -185,7 +185,7 @@ fn check_duration(duration: &Spanned<Duration>, role: DurationRole, out: &mut Ve
             Diagnostic::new(
                 Code::InvalidDuration,
                 duration.span,
-                format!("a {what} of zero is rejected by Istio"),
+                format!("{what} of zero is rejected by Istio"),
             )
             .primary_text("Istio durations are at least 1ms")
             .help(help),
@@ -194,13 +194,13 @@ fn check_duration(duration: &Spanned<Duration>, role: DurationRole, out: &mut Ve
     }
     let (message, primary) = if nanos < NANOS_PER_MS {
         (
-            format!("a {what} of {} is shorter than 1ms", format_nanos(nanos)),
+            format!("{what} of {} is shorter than 1ms", format_nanos(nanos)),
             "Istio durations are at least 1ms",
         )
     } else if nanos % NANOS_PER_MS != 0 {
         (
             format!(
-                "a {what} of {} is not a whole number of milliseconds",
+                "{what} of {} is not a whole number of milliseconds",
                 format_nanos(nanos)
             ),
             "Istio durations are whole milliseconds",
@@ -235,7 +235,7 @@ fn format_nanos(nanos: u64) -> String {
     ];
     UNITS
         .iter()
-        .find(|(size, _)| nanos % size == 0)
+        .find(|(size, _)| nanos.checked_rem(*size) == Some(0))
         .map(|(size, unit)| format!("{}{unit}", nanos / size))
         .unwrap_or_else(|| format!("{nanos}ns"))
 }
@@ -635,13 +635,15 @@ fn host_problem(host: &str) -> Option<String> {
         ));
     }
     if host.contains("://") {
-        return Some("a host has no scheme".to_string());
+        return Some("a host is a name alone, without a scheme such as `http://`".to_string());
     }
     if host.contains('/') {
-        return Some("a host has no path".to_string());
+        return Some("a host is a name alone, without a path".to_string());
     }
     if host.contains(':') {
-        return Some("a host has no port; ports are declared with `port`".to_string());
+        return Some(
+            "a host is a name alone, without a port; ports are declared with `port`".to_string(),
+        );
     }
     let rest = host.strip_prefix("*.").unwrap_or(host);
     for label in rest.split('.') {
@@ -996,7 +998,7 @@ fn is_bare_word(text: &str) -> bool {
         && !HARD_KEYWORDS.contains(&text)
 }
 
-fn quote(text: &str) -> String {
+pub(super) fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {

@@ -119,7 +119,7 @@ pub enum Tok<'s> {
     #[token("*")]
     Star,
 
-    #[regex(r"[A-Za-z_][A-Za-z0-9_-]*", priority = 1)]
+    #[regex(r"[A-Za-z_]([A-Za-z0-9_-]*[A-Za-z0-9_])?", priority = 1)]
     Ident(&'s str),
     /// A status class such as `5xx`.
     #[regex(r"[1-5]xx", priority = 5)]
@@ -352,6 +352,14 @@ mod tests {
                 Tok::Ident("x-role"),
                 Tok::IdempotencyKey
             ]
+        );
+    }
+
+    #[test]
+    fn a_name_never_ends_in_a_hyphen_so_arrows_need_no_spaces() {
+        assert_eq!(
+            kinds("else->v1"),
+            vec![Tok::Else, Tok::Arrow, Tok::Ident("v1")]
         );
     }
 
