@@ -4,6 +4,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod emit;
 pub mod format;
+pub mod ide;
 pub mod load;
 pub mod model;
 pub mod source;
