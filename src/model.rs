@@ -6,6 +6,8 @@
 //! later check or a backend comment may point at. Backends read only this model, never
 //! the syntax tree.
 
+use std::sync::Arc;
+
 use crate::source::Span;
 use crate::syntax::ast;
 
@@ -30,7 +32,7 @@ pub struct Service {
     pub accepts: Option<Accepts>,
     pub idempotency_key: Option<Located<String>>,
     pub timeout: Option<Located<Duration>>,
-    pub retry: Option<Located<RetryPolicy>>,
+    pub retry: Option<Arc<Located<RetryPolicy>>>,
     pub pool: Option<Located<ConnectionPool>>,
     pub eject: Option<Located<OutlierDetection>>,
     pub routes: Option<RouteTable>,
@@ -215,14 +217,14 @@ pub struct RouteTable {
 #[derive(Debug, Clone)]
 pub struct Rule {
     /// Empty for the catch-all `else`.
-    pub matches: Vec<ast::Match>,
+    pub matches: Arc<Vec<ast::Match>>,
     pub catch_all: bool,
     /// The `when ...` or `else` head of the rule, for labels.
     pub head_span: Span,
     pub destinations: Vec<Destination>,
     /// Rule settings, falling back to the service's.
     pub timeout: Option<Located<Duration>>,
-    pub retry: Option<Located<RetryPolicy>>,
+    pub retry: Option<Arc<Located<RetryPolicy>>>,
     pub span: Span,
 }
 

@@ -8,6 +8,7 @@
 //! report: `values.rs` owns those.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::closest;
 use crate::diagnostics::{Code, Diagnostic};
@@ -64,7 +65,7 @@ struct PolicyDecl<'a> {
 #[derive(Default)]
 struct Settings {
     timeout: Option<Located<Duration>>,
-    retry: Option<Located<RetryPolicy>>,
+    retry: Option<Arc<Located<RetryPolicy>>>,
     pool: Option<Located<ConnectionPool>>,
     eject: Option<Located<OutlierDetection>>,
 }
@@ -446,7 +447,7 @@ impl<'a> Resolver<'a> {
         for rule in &table.rules {
             let (matches, catch_all, head_span) = match &rule.guard {
                 Guard::When(matches) => (
-                    matches.clone(),
+                    Arc::clone(matches),
                     false,
                     matches
                         .first()
@@ -454,7 +455,7 @@ impl<'a> Resolver<'a> {
                         .unwrap_or(rule.span)
                         .to(matches.last().map(|m| m.span).unwrap_or(rule.span)),
                 ),
-                Guard::Else(span) => (Vec::new(), true, *span),
+                Guard::Else(span) => (Arc::new(Vec::new()), true, *span),
                 Guard::Error => continue,
             };
             let destinations = rule
@@ -721,7 +722,7 @@ fn apply_setting(settings: &mut Settings, stmt: &StmtKind, span: Span, via: Opti
                         .collect()
                 }),
             };
-            settings.retry = Some(located(policy, span, via));
+            settings.retry = Some(Arc::new(located(policy, span, via)));
         }
         StmtKind::Pool(limits) => {
             let mut pool = ConnectionPool::default();

@@ -17,7 +17,7 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
         };
         for rule in &table.rules {
             check_split(rule, out);
-            for m in &rule.matches {
+            for m in rule.matches.iter() {
                 check_conflicts(m, out);
             }
         }
@@ -266,7 +266,7 @@ fn check_reachability(rules: &[Rule], out: &mut Vec<Diagnostic>) {
                 .map(|m| {
                     rules[..j]
                         .iter()
-                        .flat_map(|r| &r.matches)
+                        .flat_map(|r| r.matches.iter())
                         .find(|earlier| subsumes(earlier, m))
                         .map(|earlier| earlier.span)
                 })
@@ -351,7 +351,10 @@ fn missing_catch_all(service: &Service, rules: &[Rule], table: Span) -> Diagnost
     )
     .primary_text("after this rule, unmatched requests get 404 with Envoy's NR flag")
     .label(
-        Span { end: table.start + "routes".len() as u32, ..table },
+        Span {
+            end: table.start + "routes".len() as u32,
+            ..table
+        },
         "this route table",
     )
     .help(format!("add `else -> {target}` as the last rule"));

@@ -13,7 +13,7 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
     for service in &mesh.services {
         type Settings<'a> = (
             &'a Option<Located<Duration>>,
-            &'a Option<Located<RetryPolicy>>,
+            &'a Option<std::sync::Arc<Located<RetryPolicy>>>,
         );
         let pairs: Vec<Settings<'_>> = match &service.routes {
             Some(table) => table.rules.iter().map(|r| (&r.timeout, &r.retry)).collect(),

@@ -17,16 +17,14 @@ use crate::syntax::ast::{Field, Match, StringOp, Test};
 const API_VERSION: &str = "networking.istio.io/v1";
 
 pub fn emit(mesh: &Mesh, sources: &SourceMap) -> Vec<Document> {
-    let mut documents = Vec::new();
-    for service in &mesh.services {
+    super::per_service(&mesh.services, |service, documents| {
         if let Some(spec) = destination_rule(service) {
             documents.push(document(service, sources, "DestinationRule", &spec));
         }
         if let Some(spec) = virtual_service(service) {
             documents.push(document(service, sources, "VirtualService", &spec));
         }
-    }
-    documents
+    })
 }
 
 fn document<S: Serialize>(
@@ -301,7 +299,7 @@ fn virtual_service(service: &Service) -> Option<VirtualServiceSpec<'_>> {
                 weight: None,
             }],
             timeout: service.timeout.as_ref().map(|t| t.value.to_istio()),
-            retries: service.retry.as_ref().map(retries),
+            retries: service.retry.as_deref().map(retries),
         }],
         None => return None,
     };
@@ -321,7 +319,7 @@ fn http_route(rule: &Rule) -> HttpRoute<'_> {
             .map(|d| route_destination(d, weighted))
             .collect(),
         timeout: rule.timeout.as_ref().map(|t| t.value.to_istio()),
-        retries: rule.retry.as_ref().map(retries),
+        retries: rule.retry.as_deref().map(retries),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod yaml;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use crate::model::Service;
 use crate::source::{SourceMap, Span};
 
 /// One Kubernetes object, rendered.
@@ -45,14 +46,54 @@ impl Document {
 
 /// Every document as one YAML stream, separated by `---`.
 pub fn stream(documents: &[Document]) -> String {
-    let mut out = String::with_capacity(documents.iter().map(|d| d.yaml.len() + 64).sum());
+    let mut out = Vec::with_capacity(documents.iter().map(|d| d.yaml.len() + 64).sum());
+    write_stream(documents, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("documents are UTF-8")
+}
+
+/// Writes the stream of `stream` without building it in memory first.
+pub fn write_stream(documents: &[Document], out: &mut impl std::io::Write) -> std::io::Result<()> {
     for (i, document) in documents.iter().enumerate() {
         if i > 0 {
-            out.push_str("---\n");
+            out.write_all(b"---\n")?;
         }
-        document.write_to(&mut out);
+        writeln!(out, "# Source: {}", document.source)?;
+        out.write_all(document.yaml.as_bytes())?;
     }
-    out
+    Ok(())
+}
+
+/// Runs `emit` for every service, on as many threads as there are cores when there
+/// are enough services to be worth it, and returns the documents in service order:
+/// the output does not depend on the number of threads.
+pub(crate) fn per_service<F>(services: &[Service], emit: F) -> Vec<Document>
+where
+    F: Fn(&Service, &mut Vec<Document>) + Sync,
+{
+    const MIN_PER_THREAD: usize = 500;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(services.len() / MIN_PER_THREAD).max(1);
+    let run = |chunk: &[Service]| {
+        let mut documents = Vec::with_capacity(chunk.len() * 2);
+        for service in chunk {
+            emit(service, &mut documents);
+        }
+        documents
+    };
+    if threads == 1 {
+        return run(services);
+    }
+    let chunk = services.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = services
+            .chunks(chunk)
+            .map(|c| scope.spawn(move || run(c)))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("emitting a checked model does not panic"))
+            .collect()
+    })
 }
 
 /// `FILE:LINE` for a span.

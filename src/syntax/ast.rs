@@ -202,8 +202,8 @@ pub struct Rule {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Guard {
-    /// `when A and B or C`: OR of ANDs.
-    When(Vec<Match>),
+    /// `when A and B or C`: OR of ANDs. Shared, so the model can hold it without a copy.
+    When(std::sync::Arc<Vec<Match>>),
     /// `else`: the catch-all.
     Else(Span),
     /// The parser recovered inside the rule's condition.
