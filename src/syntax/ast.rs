@@ -90,10 +90,10 @@ pub enum StmtKind {
     Accepts(Vec<Name>),
     IdempotencyKey(Spanned<String>),
     Timeout(Spanned<Duration>),
-    Retry(RetrySpec),
+    Retry(Box<RetrySpec>),
     Use(Name),
     Pool(Vec<PoolLimit>),
-    Eject(EjectSpec),
+    Eject(Box<EjectSpec>),
     Routes(RouteTable),
     Error,
 }
