@@ -65,8 +65,9 @@ impl<'a> Printer<'a> {
                 Item::Import(import) => {
                     self.out.push_str("import ");
                     match &import.target {
-                        ImportTarget::Std(module) => {
-                            self.out.push_str("std/");
+                        ImportTarget::Module { root, module } => {
+                            self.out.push_str(&root.node);
+                            self.out.push('/');
                             self.out.push_str(&module.node);
                         }
                         ImportTarget::Path(path) => self.out.push_str(self.slice(path.span)),

@@ -73,7 +73,21 @@ pub fn load(roots: &[PathBuf], loader: &dyn FileLoader) -> Result<Loaded, (PathB
     }
     while let Some(id) = queue.pop_front() {
         let text = &loaded.sources.get(id).text;
-        let parsed = parse(id, text);
+        // A file that is not UTF-8 is reported as such and not parsed: its valid prefix
+        // would only yield follow-up errors.
+        let not_utf8 = loaded
+            .diagnostics
+            .iter()
+            .any(|d| d.code == Code::InvalidUtf8 && d.primary_span().file == id);
+        let parsed = if not_utf8 {
+            Parsed {
+                module: Default::default(),
+                comments: Vec::new(),
+                diagnostics: Vec::new(),
+            }
+        } else {
+            parse(id, text)
+        };
         let mut imports = Vec::new();
         for item in &parsed.module.items {
             let Item::Import(import) = item else { continue };
@@ -128,7 +142,18 @@ fn resolve_import(
     loader: &dyn FileLoader,
 ) -> Result<(FileId, bool), Box<Diagnostic>> {
     let (origin, name, bytes) = match target {
-        ImportTarget::Std(module) => {
+        ImportTarget::Module { root, .. } if root.node != "std" => {
+            return Err(Box::new(
+                Diagnostic::new(
+                    Code::UnresolvedImport,
+                    root.span,
+                    format!("`{}/...` is not a library", root.node),
+                )
+                .primary_text("only `std` names a library of modules")
+                .help("write `import std/NAME` for the standard library, or `import \"path.route\"` for a file"),
+            ));
+        }
+        ImportTarget::Module { module, .. } => {
             let origin = Origin::Std(module.node.clone());
             if let Some(id) = loaded.sources.find(&origin) {
                 return Ok((id, false));

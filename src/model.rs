@@ -222,6 +222,9 @@ pub struct Rule {
     /// The `when ...` or `else` head of the rule, for labels.
     pub head_span: Span,
     pub destinations: Vec<Destination>,
+    /// False when a destination did not resolve (already reported): the rule still
+    /// counts for reachability and the catch-all, not for split checks.
+    pub resolved: bool,
     /// Rule settings, falling back to the service's.
     pub timeout: Option<Located<Duration>>,
     pub retry: Option<Arc<Located<RetryPolicy>>>,

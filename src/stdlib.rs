@@ -18,3 +18,36 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 pub fn closest(name: &str) -> Option<&'static str> {
     crate::check::closest(name, names())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::check::test_support::codes_of;
+
+    #[test]
+    fn every_standard_policy_compiles_cleanly_where_it_fits() {
+        for (module, text) in super::MODULES {
+            let parsed = crate::syntax::parse(crate::source::FileId(0), text);
+            assert!(
+                parsed.diagnostics.is_empty(),
+                "std/{module}: {:#?}",
+                parsed.diagnostics
+            );
+            for item in &parsed.module.items {
+                let crate::syntax::ast::Item::Policy(policy) = item else {
+                    continue;
+                };
+                // A read-only service, so that retry presets meet the idempotency check.
+                let user = format!(
+                    "import std/{module}\nservice api {{\n  accepts GET, HEAD\n  use {}\n}}\n",
+                    policy.name.node
+                );
+                assert_eq!(
+                    codes_of(&user),
+                    vec![],
+                    "std/{module} policy {}",
+                    policy.name.node
+                );
+            }
+        }
+    }
+}

@@ -190,6 +190,10 @@ fn report(
     });
     if retry.via.is_some() {
         diagnostic = diagnostic.label(retry.span, "the policy's retry");
+    } else {
+        for other in unsafe_conditions.iter().skip(1) {
+            diagnostic = diagnostic.label(other.span, "fires after arrival too");
+        }
     }
     match (rule, &service.accepts) {
         (Some(rule), _) => {

@@ -33,10 +33,22 @@ pub fn run(loaded: &Loaded) -> (Mesh, Vec<Diagnostic>) {
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
+        .filter(|c| !other_version(name, c))
         .map(|c| (strsim::damerau_levenshtein(name, c), c))
         .filter(|&(distance, c)| distance > 0 && distance <= (name.len().max(c.len()) / 3).max(1))
         .min_by_key(|&(distance, c)| (distance, c))
         .map(|(_, c)| c)
+}
+
+/// `v3` and `v1`, `api-v2` and `api-v1`: the same name but for its digits is another
+/// version, not a typo.
+fn other_version(a: &str, b: &str) -> bool {
+    let skeleton = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect::<String>()
+    };
+    a != b && a.chars().any(|c| c.is_ascii_digit()) && skeleton(a) == skeleton(b)
 }
 
 #[cfg(test)]
@@ -45,7 +57,12 @@ mod tests {
 
     #[test]
     fn closest_finds_typos_but_not_strangers() {
-        assert_eq!(closest("v3", ["v1", "v2"]), Some("v1"));
+        assert_eq!(
+            closest("v3", ["v1", "v2"]),
+            None,
+            "another version, not a typo"
+        );
+        assert_eq!(closest("vv2", ["v1", "v2"]), Some("v2"));
         assert_eq!(closest("reviwes", ["reviews", "ratings"]), Some("reviews"));
         assert_eq!(closest("payments", ["reviews", "ratings"]), None);
     }

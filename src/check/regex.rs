@@ -608,7 +608,7 @@ mod tests {
 
     #[test]
     fn regexes_in_policies_and_rule_bodies_are_checked() {
-        let text = "policy p { routes { when path ~= \"(?=a)\" -> v1 { routes { when path ~= \"x\" -> v1 } } } }";
+        let text = "policy p { routes { when path ~= \"(?=a)\" -> v1 { timeout 1s } } }\nservice s { routes { when path ~= \"x\" -> v1 } }";
         let codes: Vec<Code> = diagnostics(text).iter().map(|d| d.code).collect();
         assert_eq!(codes, vec![Code::InvalidRegex, Code::RegexIsLiteral]);
     }

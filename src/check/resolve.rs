@@ -138,10 +138,14 @@ impl<'a> Resolver<'a> {
         for stmt in &block.stmts {
             if !place.allows(&stmt.kind) {
                 let keyword = stmt.kind.keyword();
+                let keyword_span = Span {
+                    end: stmt.span.start + keyword.len() as u32,
+                    ..stmt.span
+                };
                 self.report(
                     Diagnostic::new(
                         Code::MisplacedStatement,
-                        stmt.span,
+                        keyword_span,
                         format!("`{keyword}` is not allowed in {}", place.describe()),
                     )
                     .primary_text(format!("`{keyword}` cannot stand here"))
@@ -463,9 +467,7 @@ impl<'a> Resolver<'a> {
                 .iter()
                 .filter_map(|d| self.destination(d, service, mesh))
                 .collect::<Vec<_>>();
-            if destinations.len() != rule.destinations.len() {
-                continue;
-            }
+            let resolved = destinations.len() == rule.destinations.len();
             let mut settings = Settings::default();
             let mut seen: HashMap<&'static str, Span> = HashMap::new();
             if let Some(body) = &rule.body {
@@ -495,6 +497,7 @@ impl<'a> Resolver<'a> {
                 catch_all,
                 head_span,
                 destinations,
+                resolved,
                 timeout: settings.timeout.or_else(|| service.timeout.clone()),
                 retry: settings.retry.or_else(|| service.retry.clone()),
                 span: rule.span,

@@ -5,6 +5,9 @@
 //! catch-all, or whose every match is at least as narrow as an earlier match, never
 //! receives a request. A split's weights must add up to 100%.
 
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+
 use crate::diagnostics::{Code, Diagnostic, Edit};
 use crate::model::{Mesh, Rule, Service};
 use crate::source::Span;
@@ -16,7 +19,9 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
             continue;
         };
         for rule in &table.rules {
-            check_split(rule, out);
+            if rule.resolved {
+                check_split(rule, out);
+            }
             for m in rule.matches.iter() {
                 check_conflicts(m, out);
             }
@@ -89,18 +94,28 @@ fn check_split(rule: &Rule, out: &mut Vec<Diagnostic>) {
         for other in &missing[1..] {
             diagnostic = diagnostic.label(other.span, "no weight either");
         }
-        let even = 100 / dests.len();
-        out.push(diagnostic.help(format!(
-            "give each destination a percentage, e.g. `{}`",
-            dests
-                .iter()
-                .enumerate()
-                .map(|(i, d)| {
-                    let w = if i == 0 { 100 - even * (dests.len() - 1) } else { even };
+        let given: f64 = dests
+            .iter()
+            .filter_map(|d| d.weight.as_ref())
+            .map(|w| w.value)
+            .sum();
+        let rest = (100.0 - given).max(0.0).floor() as usize;
+        let share = rest / missing.len();
+        let mut extra = rest - share * missing.len();
+        let suggestion = dests
+            .iter()
+            .map(|d| match &d.weight {
+                Some(w) => format!("{} {}%", destination_text(d), trim(w.value)),
+                None => {
+                    let w = share + usize::from(extra > 0);
+                    extra = extra.saturating_sub(1);
                     format!("{} {w}%", destination_text(d))
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push(diagnostic.help(format!(
+            "give each destination a percentage, e.g. `{suggestion}`"
         )));
         return;
     }
@@ -188,22 +203,41 @@ pub(crate) fn rescale(weights: &[f64]) -> Option<Vec<u32>> {
 }
 
 fn check_conflicts(m: &Match, out: &mut Vec<Diagnostic>) {
-    for (i, c) in m.conditions.iter().enumerate() {
-        if let Some(first) = m.conditions[..i]
-            .iter()
-            .find(|e| same_field(&e.field, &c.field))
-        {
-            out.push(
+    let mut first_test: HashMap<FieldKey<'_>, Span> = HashMap::new();
+    for c in &m.conditions {
+        match first_test.entry(field_key(&c.field)) {
+            Entry::Vacant(slot) => {
+                slot.insert(c.span);
+            }
+            Entry::Occupied(first) => out.push(
                 Diagnostic::new(
                     Code::ConflictingConditions,
                     c.span,
                     format!("this match tests {} twice", field_name(&c.field)),
                 )
                 .primary_text("second test")
-                .label(first.span, "first test")
+                .label(*first.get(), "first test")
                 .help("fold both into one test, or write `or` if either should match"),
-            );
+            ),
         }
+    }
+}
+
+/// A field as a hashable key: header names compare case-insensitively.
+#[derive(PartialEq, Eq, Hash)]
+enum FieldKey<'a> {
+    Path,
+    Method,
+    Header(String),
+    Query(&'a str),
+}
+
+fn field_key(field: &Field) -> FieldKey<'_> {
+    match field {
+        Field::Path => FieldKey::Path,
+        Field::Method => FieldKey::Method,
+        Field::Header(n) => FieldKey::Header(n.node.to_ascii_lowercase()),
+        Field::Query(n) => FieldKey::Query(&n.node),
     }
 }
 
@@ -243,6 +277,9 @@ fn always_true(c: &Condition) -> bool {
     }
 }
 
+/// How many earlier rules a rule is compared with for shadowing.
+const MAX_SHADOW_DISTANCE: usize = 200;
+
 fn check_reachability(rules: &[Rule], out: &mut Vec<Diagnostic>) {
     let mut catch_all: Option<&Rule> = None;
     for (j, rule) in rules.iter().enumerate() {
@@ -260,11 +297,14 @@ fn check_reachability(rules: &[Rule], out: &mut Vec<Diagnostic>) {
             continue;
         }
         if !rule.catch_all {
+            // Tables are short in practice; a bound keeps a generated 50,000-rule table
+            // from taking quadratic time, at the price of missing a shadow further up.
+            let window = &rules[j.saturating_sub(MAX_SHADOW_DISTANCE)..j];
             let shadow: Option<Vec<Span>> = rule
                 .matches
                 .iter()
                 .map(|m| {
-                    rules[..j]
+                    window
                         .iter()
                         .flat_map(|r| r.matches.iter())
                         .find(|earlier| subsumes(earlier, m))
@@ -335,11 +375,11 @@ fn implies(n: &Condition, w: &Condition) -> bool {
 }
 
 fn missing_catch_all(service: &Service, rules: &[Rule], table: Span) -> Diagnostic {
-    let target = rules
-        .last()
-        .and_then(|r| r.destinations.first())
-        .map(destination_text)
-        .or_else(|| service.subsets.first().map(|s| s.name.clone()))
+    // The first subset is, by convention, the stable one; without subsets, the service.
+    let target = service
+        .subsets
+        .first()
+        .map(|s| s.name.clone())
         .unwrap_or_else(|| service.name.clone());
     let mut diagnostic = Diagnostic::new(
         Code::MissingCatchAll,

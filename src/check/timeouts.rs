@@ -63,8 +63,23 @@ pub fn budget(timeout: &Located<Duration>, retry: &Located<RetryPolicy>) -> Opti
         "the whole request, retries included, ends after {}",
         timeout.value.human()
     ))
-    .label(retry.via.unwrap_or(per_try.span), format!("{} attempts of up to {} need {}", tries, per_try.value.human(), needed.human()))
-    .help(format!(
+    .label(
+        per_try.span,
+        format!(
+            "{} attempts of up to {} need {}",
+            tries,
+            per_try.value.human(),
+            needed.human()
+        ),
+    );
+    // Through `use`, the primary label is on the `use`; show where the policy says it.
+    if timeout.via.is_some() {
+        diagnostic = diagnostic.label(timeout.span, "the policy's timeout");
+    }
+    if let Some(use_span) = retry.via.filter(|s| Some(*s) != timeout.via) {
+        diagnostic = diagnostic.label(use_span, "the retry comes from this policy");
+    }
+    diagnostic = diagnostic.help(format!(
         "raise the timeout to at least {} (per-try {} x {} attempts), or lower the attempts or the per-try timeout",
         needed.human(),
         per_try.value.human(),

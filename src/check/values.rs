@@ -915,7 +915,7 @@ fn check_pool_limit(limit: &PoolLimit, out: &mut Vec<Diagnostic>) {
     };
     out.push(
         Diagnostic::new(
-            Code::InvalidWeight,
+            Code::InvalidPoolLimit,
             limit.value.span,
             format!("a pool limit of {value} is too large"),
         )
@@ -940,7 +940,7 @@ fn check_eject(eject: &EjectSpec, out: &mut Vec<Diagnostic>) {
                 .find(|c| c.eq_ignore_ascii_case(&class.node))
         });
         let diagnostic = Diagnostic::new(
-            Code::UnknownRetryCondition,
+            Code::UnknownEjectionClass,
             class.span,
             format!(
                 "endpoints cannot be ejected after consecutive `{}`",
@@ -1157,10 +1157,10 @@ policy fast { timeout 1ms retry 0 }
         assert_eq!(
             codes,
             vec![
-                Code::UnknownRetryCondition,
+                Code::UnknownEjectionClass,
                 Code::InvalidWeight,
                 Code::InvalidWeight,
-                Code::UnknownRetryCondition
+                Code::UnknownEjectionClass
             ]
         );
         assert!(found[0].labels[0].message.contains("5xx or gateway-error"));
@@ -1238,7 +1238,7 @@ service d { host "*" }"#;
         let found = diagnostics(text);
         assert_eq!(
             found.iter().map(|d| d.code).collect::<Vec<_>>(),
-            vec![Code::InvalidWeight]
+            vec![Code::InvalidPoolLimit]
         );
         assert_eq!(slice(text, found[0].primary_span()), "2147483648");
     }

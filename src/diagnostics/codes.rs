@@ -86,8 +86,8 @@ Fix: add the closing quote.";
 and `_`; text that contains other characters (paths, header values, regexes) goes in
 double quotes.
 
-    when path ^= /api -> v1        // error: `/api` is not a token
-    when path ^= \"/api\" -> v1      // fine";
+    when header x-user == @admin -> v1      // error: no token starts with `@`
+    when header x-user == \"@admin\" -> v1  // fine";
 
     InvalidLiteral = "E0104", "a number, duration, percentage or string escape is malformed",
 "Integers must fit in 64 bits, durations are a number with a unit (ms, s, m, h), and
@@ -296,8 +296,23 @@ and ending with a letter or digit.
 characters of letters, digits, `-`, `_` and `.`, starting and ending with a letter or
 digit. Values follow the same rule for the name, and may be empty.";
 
-    InvalidWeight = "E0605", "a weight that is not a whole percentage from 0 to 100",
-"Istio weights are whole numbers: `v1 90%`, not `v1 90.5%`.";
+    InvalidWeight = "E0605", "a weight or percentage that is not a whole number from 0 to 100",
+"Istio weights and outlier-detection percentages are whole numbers from 0 to 100:
+`v1 90%`, not `v1 90.5%`; `max 50%`, not `max 150%`.";
+
+    InvalidPoolLimit = "E0608", "a connection-pool limit outside Istio's range",
+"Pool limits (connections, pending, requests, per-connection) are 32-bit integers in
+Istio: at most 2147483647. For no limit, write `unlimited`.
+
+    pool { connections 5000000000 }     // error
+    pool { connections unlimited }      // fine";
+
+    UnknownEjectionClass = "E0609", "outlier detection counts something other than 5xx or gateway-error",
+"`eject after N consecutive CLASS` counts either every 5xx answer (`5xx`) or only 502,
+503 and 504 (`gateway-error`); Envoy has no other class of consecutive errors.
+
+    eject after 5 consecutive 4xx          // error
+    eject after 5 consecutive 5xx          // fine";
 
     InvalidHost = "E0606", "a host name Istio rejects",
 "Hosts are DNS names: labels of letters, digits and `-`, separated by dots, at most 253

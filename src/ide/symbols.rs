@@ -315,7 +315,7 @@ impl<'a> Walker<'_, 'a> {
                 ),
                 Item::Import(import) => {
                     let (span, class) = match &import.target {
-                        ImportTarget::Std(module) => (module.span, TokenClass::Namespace),
+                        ImportTarget::Module { module, .. } => (module.span, TokenClass::Namespace),
                         ImportTarget::Path(path) => (path.span, TokenClass::String),
                     };
                     let target = if failed.contains(&span) {

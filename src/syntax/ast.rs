@@ -45,8 +45,8 @@ pub struct Import {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ImportTarget {
-    /// `import std/resilience`
-    Std(Name),
+    /// `import std/resilience`: a module of a library; `std` is the only root.
+    Module { root: Name, module: Name },
     /// `import "common.route"`, relative to the importing file.
     Path(Spanned<String>),
 }

@@ -231,6 +231,11 @@ pub struct Lexer<'s> {
     file: FileId,
     pub comments: Vec<Comment>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Where the token stream resumes after each skipped malformed token: a syntax
+    /// error there is a follow-up of the lexical one and is not reported.
+    pub resume_points: Vec<usize>,
+    skipped: bool,
+    stopped: bool,
 }
 
 impl<'s> Lexer<'s> {
@@ -240,11 +245,23 @@ impl<'s> Lexer<'s> {
             file,
             comments: Vec::new(),
             diagnostics: Vec::new(),
+            resume_points: Vec::new(),
+            skipped: false,
+            stopped: false,
         }
     }
 
     fn report(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
+        self.skipped = true;
+    }
+
+    fn end(&mut self) -> Option<<Self as Iterator>::Item> {
+        if self.skipped {
+            self.resume_points.push(self.inner.source().len());
+            self.skipped = false;
+        }
+        None
     }
 }
 
@@ -254,9 +271,19 @@ impl<'s> Iterator for Lexer<'s> {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if self.diagnostics.len() >= MAX_LEX_ERRORS {
-                return None;
+                if !self.stopped {
+                    self.stopped = true;
+                    if let Some(last) = self.diagnostics.last_mut() {
+                        last.notes.push(format!(
+                            "after {MAX_LEX_ERRORS} malformed tokens the rest of the file was not read"
+                        ));
+                    }
+                }
+                return self.end();
             }
-            let tok = self.inner.next()?;
+            let Some(tok) = self.inner.next() else {
+                return self.end();
+            };
             let range = self.inner.span();
             let span = Span::new(self.file, range.start, range.end);
             match tok {
@@ -273,7 +300,13 @@ impl<'s> Iterator for Lexer<'s> {
                     let diagnostic = bad_number(span, text);
                     self.report(diagnostic)
                 }
-                Ok(tok) => return Some(Ok((range.start, tok, range.end))),
+                Ok(tok) => {
+                    if self.skipped {
+                        self.resume_points.push(range.start);
+                        self.skipped = false;
+                    }
+                    return Some(Ok((range.start, tok, range.end)));
+                }
                 Err(()) => {
                     let c = self.inner.slice().chars().next().unwrap_or('?');
                     self.report(

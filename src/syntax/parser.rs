@@ -20,7 +20,7 @@ lalrpop_mod!(
 );
 
 /// Syntax errors after this many in one file are summarised in a note.
-const MAX_SYNTAX_ERRORS: usize = 50;
+const MAX_SYNTAX_ERRORS: usize = 30;
 
 #[derive(Debug)]
 pub struct Parsed {
@@ -37,18 +37,23 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
         grammar::ModuleParser::new().parse(file, &mut recovered, &mut literal_errors, &mut lexer);
     let mut diagnostics = std::mem::take(&mut lexer.diagnostics);
     diagnostics.extend(literal_errors);
-    diagnostics.extend(
-        recovered
-            .into_iter()
-            .map(|r| syntax_error(file, text, r.error)),
-    );
+    let resume_points = std::mem::take(&mut lexer.resume_points);
+    let is_follow_up = |d: &Diagnostic| {
+        d.code == Code::UnexpectedToken
+            && resume_points.contains(&(d.primary_span().start as usize))
+    };
+    let mut syntax_errors: Vec<Diagnostic> = recovered
+        .into_iter()
+        .map(|r| syntax_error(file, text, r.error))
+        .collect();
     let module = match result {
         Ok(module) => module,
         Err(error) => {
-            diagnostics.push(syntax_error(file, text, error));
+            syntax_errors.push(syntax_error(file, text, error));
             Module::default()
         }
     };
+    diagnostics.extend(syntax_errors.into_iter().filter(|d| !is_follow_up(d)));
     crate::diagnostics::sort(&mut diagnostics);
     if diagnostics.len() > MAX_SYNTAX_ERRORS {
         let hidden = diagnostics.len() - MAX_SYNTAX_ERRORS;
@@ -124,10 +129,16 @@ fn help_for(found: &Tok<'_>, expected: &str) -> String {
         Tok::Ident(word) if expected.contains("`,`") => {
             format!("separate list items with `,`: `, {word}`")
         }
-        tok if tok.keyword_text().is_some() && expected.contains("a name") => format!(
+        tok if tok
+            .keyword_text()
+            .is_some_and(|k| k.starts_with(|c: char| c.is_ascii_alphabetic()))
+            && expected.contains("a name") =>
+        {
+            format!(
             "`{}` is a keyword here; a name that is also a keyword can be written in another place, or pick another name",
             tok.keyword_text().unwrap_or_default()
-        ),
+        )
+        }
         Tok::RBrace => "a statement may be incomplete before this `}`".to_string(),
         _ => format!("write {expected} here"),
     }
@@ -154,6 +165,12 @@ fn describe_expected(expected: &[String]) -> String {
     if words.iter().any(|w| w == "a name") {
         words.retain(|w| w == "a name" || !is_soft_keyword(w));
     }
+    // Punctuation first: a missing `,` or `->` is the likeliest mistake and must not be
+    // cut from the list by the dozen statements that could also start here.
+    words.sort_by_key(|w| {
+        let inner = w.trim_matches('`');
+        !(w.starts_with('`') && !inner.starts_with(|c: char| c.is_ascii_alphabetic()))
+    });
     match words.len() {
         0 => "nothing more".to_string(),
         1 => words.remove(0),
@@ -210,16 +227,6 @@ pub(crate) fn sp(file: FileId, l: usize, r: usize) -> Span {
 
 pub(crate) fn name(file: FileId, l: usize, text: &str, r: usize) -> Name {
     Spanned::new(text.to_string(), sp(file, l, r))
-}
-
-pub(crate) fn bad_import_root(root: &Name) -> Diagnostic {
-    Diagnostic::new(
-        Code::UnresolvedImport,
-        root.span,
-        format!("`{}/...` is not a module root", root.node),
-    )
-    .primary_text("only `std` names a library of modules")
-    .help("write `import std/NAME` for the standard library, or `import \"path.route\"` for a file")
 }
 
 pub(crate) fn int(
