@@ -169,7 +169,7 @@ fn describe_expected(expected: &[String]) -> String {
     // cut from the list by the dozen statements that could also start here.
     words.sort_by_key(|w| {
         let inner = w.trim_matches('`');
-        !(w.starts_with('`') && !inner.starts_with(|c: char| c.is_ascii_alphabetic()))
+        !w.starts_with('`') || inner.starts_with(|c: char| c.is_ascii_alphabetic())
     });
     match words.len() {
         0 => "nothing more".to_string(),
