@@ -71,44 +71,71 @@ pub fn load(roots: &[PathBuf], loader: &dyn FileLoader) -> Result<Loaded, (PathB
         );
         queue.push_back(id);
     }
-    while let Some(id) = queue.pop_front() {
-        let text = &loaded.sources.get(id).text;
-        // A file that is not UTF-8 is reported as such and not parsed: its valid prefix
-        // would only yield follow-up errors.
+    // Files are parsed a generation at a time, in parallel: the roots, then the files
+    // they import, and so on. Results are handled in file order, so the outcome does
+    // not depend on the number of threads.
+    while !queue.is_empty() {
+        let batch: Vec<FileId> = queue.drain(..).collect();
+        let parsed = parse_all(&loaded, &batch);
+        for (id, parsed) in batch.into_iter().zip(parsed) {
+            let mut imports = Vec::new();
+            for item in &parsed.module.items {
+                let Item::Import(import) = item else { continue };
+                match resolve_import(&mut loaded, id, &import.target, import.span, loader) {
+                    Ok((target, is_new)) => {
+                        imports.push(target);
+                        if is_new {
+                            queue.push_back(target);
+                        }
+                    }
+                    Err(diagnostic) => loaded.diagnostics.push(*diagnostic),
+                }
+            }
+            loaded.files.push(LoadedFile {
+                id,
+                parsed,
+                imports,
+            });
+        }
+    }
+    loaded.files.sort_by_key(|f| f.id);
+    Ok(loaded)
+}
+
+/// Parses files on as many threads as there are cores; a file that is not UTF-8 is
+/// reported as such and not parsed (its valid prefix would only yield follow-ups).
+fn parse_all(loaded: &Loaded, ids: &[FileId]) -> Vec<Parsed> {
+    let parse_one = |id: FileId| {
         let not_utf8 = loaded
             .diagnostics
             .iter()
             .any(|d| d.code == Code::InvalidUtf8 && d.primary_span().file == id);
-        let parsed = if not_utf8 {
+        if not_utf8 {
             Parsed {
                 module: Default::default(),
                 comments: Vec::new(),
                 diagnostics: Vec::new(),
             }
         } else {
-            parse(id, text)
-        };
-        let mut imports = Vec::new();
-        for item in &parsed.module.items {
-            let Item::Import(import) = item else { continue };
-            match resolve_import(&mut loaded, id, &import.target, import.span, loader) {
-                Ok((target, is_new)) => {
-                    imports.push(target);
-                    if is_new {
-                        queue.push_back(target);
-                    }
-                }
-                Err(diagnostic) => loaded.diagnostics.push(*diagnostic),
-            }
+            parse(id, &loaded.sources.get(id).text)
         }
-        loaded.files.push(LoadedFile {
-            id,
-            parsed,
-            imports,
-        });
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(ids.len());
+    if threads <= 1 {
+        return ids.iter().map(|&id| parse_one(id)).collect();
     }
-    loaded.files.sort_by_key(|f| f.id);
-    Ok(loaded)
+    let chunk = ids.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = ids
+            .chunks(chunk)
+            .map(|c| scope.spawn(move || c.iter().map(|&id| parse_one(id)).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("parsing does not panic"))
+            .collect()
+    })
 }
 
 fn add_file(loaded: &mut Loaded, origin: Origin, name: String, bytes: Vec<u8>) -> FileId {

@@ -227,6 +227,7 @@ const MAX_LEX_ERRORS: usize = 100;
 
 /// The token stream the parser pulls from.
 pub struct Lexer<'s> {
+    base: usize,
     inner: logos::Lexer<'s, Tok<'s>>,
     file: FileId,
     pub comments: Vec<Comment>,
@@ -240,7 +241,14 @@ pub struct Lexer<'s> {
 
 impl<'s> Lexer<'s> {
     pub fn new(file: FileId, text: &'s str) -> Lexer<'s> {
+        Lexer::at(file, text, 0)
+    }
+
+    /// A lexer over a piece of a file that starts at byte `base` of it: every offset
+    /// it reports is an offset in the whole file.
+    pub fn at(file: FileId, text: &'s str, base: usize) -> Lexer<'s> {
         Lexer {
+            base,
             inner: Tok::lexer(text),
             file,
             comments: Vec::new(),
@@ -258,7 +266,7 @@ impl<'s> Lexer<'s> {
 
     fn end(&mut self) -> Option<<Self as Iterator>::Item> {
         if self.skipped {
-            self.resume_points.push(self.inner.source().len());
+            self.resume_points.push(self.base + self.inner.source().len());
             self.skipped = false;
         }
         None
@@ -285,6 +293,7 @@ impl<'s> Iterator for Lexer<'s> {
                 return self.end();
             };
             let range = self.inner.span();
+            let range = range.start + self.base..range.end + self.base;
             let span = Span::new(self.file, range.start, range.end);
             match tok {
                 Ok(Tok::Comment(text)) => self.comments.push(Comment {

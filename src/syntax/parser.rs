@@ -29,8 +29,87 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Files at least this large are split at top-level declarations and parsed in parallel.
+const PARALLEL_PARSE_BYTES: usize = 256 * 1024;
+/// Into how many pieces a large file is split: a constant, so that what a file parses
+/// to (errors included) never depends on the machine's number of cores.
+const PARSE_PIECES: usize = 4;
+
 pub fn parse(file: FileId, text: &str) -> Parsed {
-    let mut lexer = Lexer::new(file, text);
+    let pieces = if text.len() >= PARALLEL_PARSE_BYTES {
+        split_at_declarations(text, PARSE_PIECES)
+    } else {
+        vec![0..text.len()]
+    };
+    let mut parsed = if pieces.len() == 1 {
+        parse_piece(file, text, 0..text.len())
+    } else {
+        let parts: Vec<Parsed> = std::thread::scope(|scope| {
+            let workers: Vec<_> = pieces
+                .into_iter()
+                .map(|range| scope.spawn(move || parse_piece(file, text, range)))
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().expect("parsing does not panic"))
+                .collect()
+        });
+        let mut whole = Parsed {
+            module: Module::default(),
+            comments: Vec::new(),
+            diagnostics: Vec::new(),
+        };
+        for part in parts {
+            whole.module.items.extend(part.module.items);
+            whole.comments.extend(part.comments);
+            whole.diagnostics.extend(part.diagnostics);
+        }
+        whole
+    };
+    crate::diagnostics::sort(&mut parsed.diagnostics);
+    if parsed.diagnostics.len() > MAX_SYNTAX_ERRORS {
+        let hidden = parsed.diagnostics.len() - MAX_SYNTAX_ERRORS;
+        parsed.diagnostics.truncate(MAX_SYNTAX_ERRORS);
+        if let Some(last) = parsed.diagnostics.last_mut() {
+            last.notes.push(format!(
+                "{hidden} more syntax errors in this file are not shown"
+            ));
+        }
+    }
+    parsed
+}
+
+/// Byte ranges covering the text, cut just before top-level declarations (a `service`,
+/// `policy`, `namespace` or `import` token outside every brace) near equal sizes.
+fn split_at_declarations(text: &str, pieces: usize) -> Vec<std::ops::Range<usize>> {
+    use logos::Logos;
+    let mut cuts = vec![0];
+    let mut depth = 0usize;
+    let mut lexer = Tok::lexer(text);
+    while let Some(tok) = lexer.next() {
+        match tok {
+            Ok(Tok::LBrace) => depth += 1,
+            Ok(Tok::RBrace) => depth = depth.saturating_sub(1),
+            Ok(Tok::Service | Tok::Policy | Tok::Namespace | Tok::Import) if depth == 0 => {
+                let at = lexer.span().start;
+                let next_target = text.len() * cuts.len() / pieces;
+                if at >= next_target && at > cuts[cuts.len() - 1] {
+                    cuts.push(at);
+                    if cuts.len() == pieces {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    cuts.push(text.len());
+    cuts.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
+fn parse_piece(file: FileId, text: &str, range: std::ops::Range<usize>) -> Parsed {
+    let whole_len = text.len();
+    let mut lexer = Lexer::at(file, &text[range.clone()], range.start);
     let mut recovered: Vec<ErrorRecovery<usize, Tok<'_>, LexError>> = Vec::new();
     let mut literal_errors = Vec::new();
     let result =
@@ -42,28 +121,19 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
         d.code == Code::UnexpectedToken
             && resume_points.contains(&(d.primary_span().start as usize))
     };
+    let eof = range.end;
     let mut syntax_errors: Vec<Diagnostic> = recovered
         .into_iter()
-        .map(|r| syntax_error(file, text, r.error))
+        .map(|r| syntax_error(file, eof.min(whole_len), r.error))
         .collect();
     let module = match result {
         Ok(module) => module,
         Err(error) => {
-            syntax_errors.push(syntax_error(file, text, error));
+            syntax_errors.push(syntax_error(file, eof.min(whole_len), error));
             Module::default()
         }
     };
     diagnostics.extend(syntax_errors.into_iter().filter(|d| !is_follow_up(d)));
-    crate::diagnostics::sort(&mut diagnostics);
-    if diagnostics.len() > MAX_SYNTAX_ERRORS {
-        let hidden = diagnostics.len() - MAX_SYNTAX_ERRORS;
-        diagnostics.truncate(MAX_SYNTAX_ERRORS);
-        if let Some(last) = diagnostics.last_mut() {
-            last.notes.push(format!(
-                "{hidden} more syntax errors in this file are not shown"
-            ));
-        }
-    }
     Parsed {
         module,
         comments: lexer.comments,
@@ -73,7 +143,7 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
 
 fn syntax_error(
     file: FileId,
-    text: &str,
+    end: usize,
     error: ParseError<usize, Tok<'_>, LexError>,
 ) -> Diagnostic {
     match error {
@@ -94,7 +164,7 @@ fn syntax_error(
         }
         ParseError::UnrecognizedEof { location, expected } => {
             let expected = describe_expected(&expected);
-            let at = location.min(text.len());
+            let at = location.min(end);
             Diagnostic::new(
                 Code::UnexpectedToken,
                 Span::new(file, at, at),
@@ -392,6 +462,27 @@ fn bad_escape(file: FileId, start: usize, len: usize) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_file_parses_in_pieces_to_the_same_tree() {
+        let mut text = String::from("namespace big\n");
+        for i in 0..3000 {
+            text.push_str(&format!(
+                "// service {i}\nservice s{i} {{\n  subset v1, v2\n  routes {{\n    when header x == \"{i}\" -> v2\n    else -> v1 90%, v2 10%\n  }}\n}}\n"
+            ));
+            if i == 1500 {
+                text.push_str("service broken { subset v1 v2 }\n");
+            }
+        }
+        assert!(text.len() >= PARALLEL_PARSE_BYTES);
+        assert_eq!(split_at_declarations(&text, PARSE_PIECES).len(), PARSE_PIECES);
+        let whole = parse_piece(FileId(0), &text, 0..text.len());
+        let pieces = parse(FileId(0), &text);
+        assert_eq!(pieces.module, whole.module);
+        assert_eq!(pieces.comments, whole.comments);
+        assert_eq!(pieces.diagnostics, whole.diagnostics);
+        assert_eq!(pieces.diagnostics.len(), 1);
+    }
 
     #[test]
     fn durations_parse_to_nanoseconds() {
