@@ -24,6 +24,17 @@ mod tests {
     use crate::check::test_support::codes_of;
 
     #[test]
+    fn standard_modules_are_in_canonical_layout() {
+        for (module, text) in super::MODULES {
+            assert_eq!(
+                crate::format::format(text).as_deref(),
+                Ok(*text),
+                "std/{module}"
+            );
+        }
+    }
+
+    #[test]
     fn every_standard_policy_compiles_cleanly_where_it_fits() {
         for (module, text) in super::MODULES {
             let parsed = crate::syntax::parse(crate::source::FileId(0), text);

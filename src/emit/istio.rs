@@ -365,20 +365,13 @@ fn match_request(m: &Match) -> MatchRequest<'_> {
             Field::Path => request.uri = Some(string_match),
             Field::Method => request.method = Some(string_match),
             Field::Header(name) => request.headers.0.push((name.node.clone(), string_match)),
-            Field::Query(name) => {
-                // Istio checks a query parameter's presence with an empty exact match.
-                let string_match = match condition.test {
-                    Test::Present => StringMatch {
-                        exact: Some(""),
-                        ..Default::default()
-                    },
-                    _ => string_match,
-                };
-                request
-                    .query_params
-                    .0
-                    .push((name.node.clone(), string_match))
-            }
+            // An empty StringMatch tests presence, for query parameters as for headers
+            // (Istio leaves the Envoy matcher without a value); `exact: ""` would match
+            // only an empty value.
+            Field::Query(name) => request
+                .query_params
+                .0
+                .push((name.node.clone(), string_match)),
         }
     }
     request
@@ -396,5 +389,50 @@ fn retries(retry: &Located<RetryPolicy>) -> Retries {
                 .collect::<Vec<_>>()
                 .join(",")
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    struct One(&'static str);
+
+    impl crate::load::FileLoader for One {
+        fn read(&self, _: &Path) -> std::io::Result<Vec<u8>> {
+            Ok(self.0.as_bytes().to_vec())
+        }
+    }
+
+    fn compile(source: &'static str) -> String {
+        let analysis = crate::analyze(&[PathBuf::from("t.route")], &One(source)).unwrap();
+        let documents = crate::emit(&analysis).expect("no errors");
+        crate::emit::stream(&documents)
+    }
+
+    #[test]
+    fn presence_tests_are_empty_string_matches() {
+        let yaml = compile(
+            "service a {\n subset v1, v2\n routes {\n when header x-debug present and query trace present -> v2\n else -> v1\n }\n}\n",
+        );
+        assert!(yaml.contains("headers:\n        x-debug: {}\n"), "{yaml}");
+        assert!(yaml.contains("queryParams:\n        trace: {}\n"), "{yaml}");
+    }
+
+    #[test]
+    fn rules_inherit_the_service_settings_and_single_destinations_have_no_weight() {
+        let yaml = compile(
+            "service a {\n accepts GET\n subset v1\n timeout 3s\n retry 2 x 1s on 5xx\n routes {\n when path ^= \"/slow\" -> v1 { timeout 5s }\n else -> v1\n }\n}\n",
+        );
+        assert!(yaml.contains("timeout: 5s\n    retries:\n      attempts: 2\n      perTryTimeout: 1s\n      retryOn: 5xx\n"), "{yaml}");
+        assert!(yaml.contains("timeout: 3s\n"), "{yaml}");
+        assert!(!yaml.contains("weight"), "{yaml}");
+    }
+
+    #[test]
+    fn the_same_input_gives_the_same_bytes() {
+        let source =
+            "namespace n\nservice a {\n subset v1, v2\n routes { else -> v1 90%, v2 10% }\n}\n";
+        assert_eq!(compile(source), compile(source));
     }
 }

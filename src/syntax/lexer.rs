@@ -266,7 +266,8 @@ impl<'s> Lexer<'s> {
 
     fn end(&mut self) -> Option<<Self as Iterator>::Item> {
         if self.skipped {
-            self.resume_points.push(self.base + self.inner.source().len());
+            self.resume_points
+                .push(self.base + self.inner.source().len());
             self.skipped = false;
         }
         None

@@ -475,7 +475,10 @@ mod tests {
             }
         }
         assert!(text.len() >= PARALLEL_PARSE_BYTES);
-        assert_eq!(split_at_declarations(&text, PARSE_PIECES).len(), PARSE_PIECES);
+        assert_eq!(
+            split_at_declarations(&text, PARSE_PIECES).len(),
+            PARSE_PIECES
+        );
         let whole = parse_piece(FileId(0), &text, 0..text.len());
         let pieces = parse(FileId(0), &text);
         assert_eq!(pieces.module, whole.module);
