@@ -39,9 +39,9 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
     let pieces = if text.len() >= PARALLEL_PARSE_BYTES {
         split_at_declarations(text, PARSE_PIECES)
     } else {
-        vec![0..text.len()]
+        Vec::new()
     };
-    let mut parsed = if pieces.len() == 1 {
+    let mut parsed = if pieces.len() <= 1 {
         parse_piece(file, text, 0..text.len())
     } else {
         let parts: Vec<Parsed> = std::thread::scope(|scope| {
