@@ -47,6 +47,9 @@ impl<'a> Printer<'a> {
                 Item::Import(import) => (import.span, false),
                 Item::Service(service) => (service.span, true),
                 Item::Policy(policy) => (policy.span, true),
+                Item::External(service) | Item::Gateway(service) => (service.span, true),
+                Item::Expose(expose) => (expose.span, true),
+                Item::Mesh(block) => (self.keyword_before(block.span, "mesh"), true),
                 Item::Error(_) => continue,
             };
             if let Some((end, was_block)) = previous {
@@ -73,15 +76,24 @@ impl<'a> Printer<'a> {
                         ImportTarget::Path(path) => self.out.push_str(self.slice(path.span)),
                     }
                 }
-                Item::Service(service) => {
-                    self.out.push_str("service ");
-                    self.out.push_str(&service.name.node);
-                    if let Some(ns) = &service.namespace {
+                Item::Service(service) => self.declaration("service", service),
+                Item::External(service) => self.declaration("external", service),
+                Item::Gateway(service) => self.declaration("gateway", service),
+                Item::Expose(expose) => {
+                    self.out.push_str("expose ");
+                    self.out.push_str(&expose.name.node);
+                    if let Some(ns) = &expose.namespace {
                         self.out.push_str(" in ");
                         self.out.push_str(&ns.node);
                     }
+                    self.out.push_str(" on ");
+                    self.names(&expose.gateways);
                     self.out.push(' ');
-                    self.block(&service.body);
+                    self.block(&expose.body);
+                }
+                Item::Mesh(block) => {
+                    self.out.push_str("mesh ");
+                    self.block(block);
                 }
                 Item::Policy(policy) => {
                     self.out.push_str("policy ");
@@ -104,6 +116,18 @@ impl<'a> Printer<'a> {
         while self.out.ends_with("\n\n") {
             self.out.pop();
         }
+    }
+
+    fn declaration(&mut self, keyword: &str, service: &Service) {
+        self.out.push_str(keyword);
+        self.out.push(' ');
+        self.out.push_str(&service.name.node);
+        if let Some(ns) = &service.namespace {
+            self.out.push_str(" in ");
+            self.out.push_str(&ns.node);
+        }
+        self.out.push(' ');
+        self.block(&service.body);
     }
 
     /// A `{ ... }` block of statements, ending at its `}` (no newline after it).
@@ -149,6 +173,14 @@ impl<'a> Printer<'a> {
                     self.out.push(' ');
                     self.out.push_str(&protocol.node);
                 }
+                if let Some(name) = &port.name {
+                    self.out.push_str(" named ");
+                    self.out.push_str(&name.node);
+                }
+                if let Some(policy) = &port.policy {
+                    self.out.push_str(" with ");
+                    self.block(policy);
+                }
             }
             StmtKind::Subset(SubsetDecl::Versions(names)) => {
                 self.out.push_str("subset ");
@@ -157,16 +189,16 @@ impl<'a> Printer<'a> {
             StmtKind::Subset(SubsetDecl::Labels(name, labels)) => {
                 self.out.push_str("subset ");
                 self.out.push_str(&name.node);
-                self.out.push_str(" { ");
-                for (i, label) in labels.iter().enumerate() {
-                    if i > 0 {
-                        self.out.push_str(", ");
-                    }
-                    self.text_value(&label.key);
-                    self.out.push_str(": ");
-                    self.text_value(&label.value);
+                self.labels(labels);
+            }
+            StmtKind::Subset(SubsetDecl::WithPolicy(name, labels, policy)) => {
+                self.out.push_str("subset ");
+                self.out.push_str(&name.node);
+                if let Some(labels) = labels {
+                    self.labels(labels);
                 }
-                self.out.push_str(" }");
+                self.out.push_str(" with ");
+                self.block(policy);
             }
             StmtKind::Accepts(methods) => {
                 self.out.push_str("accepts ");
@@ -206,8 +238,283 @@ impl<'a> Printer<'a> {
             }
             StmtKind::Eject(eject) => self.eject(eject),
             StmtKind::Routes(table) => self.routes(table),
+            StmtKind::Mirror(mirror) => {
+                self.out.push_str("mirror ");
+                self.path(&mirror.target);
+                if let Some(port) = &mirror.port {
+                    self.out.push(':');
+                    self.out.push_str(self.slice(port.span));
+                }
+                if let Some(percent) = &mirror.percent {
+                    self.out.push(' ');
+                    self.out.push_str(self.slice(percent.span));
+                }
+            }
+            StmtKind::Fault(fault) => {
+                self.out.push_str("fault ");
+                match &fault.kind {
+                    FaultKind::Delay(d) => {
+                        self.out.push_str("delay ");
+                        self.out.push_str(self.slice(d.span));
+                    }
+                    FaultKind::Abort(status) => {
+                        self.out.push_str("abort ");
+                        self.out.push_str(self.slice(status.span));
+                    }
+                    FaultKind::AbortGrpc(status) => {
+                        self.out.push_str("abort grpc ");
+                        self.out.push_str(&status.node);
+                    }
+                }
+                if let Some(percent) = &fault.percent {
+                    self.out.push(' ');
+                    self.out.push_str(self.slice(percent.span));
+                }
+                if fault.unscoped.is_some() {
+                    self.out.push_str(" unscoped");
+                }
+            }
+            StmtKind::Rewrite(rewrite) => {
+                self.out.push_str("rewrite ");
+                match rewrite {
+                    RewriteSpec::Path(path) => {
+                        self.out.push_str("path ");
+                        self.text_value(path);
+                    }
+                    RewriteSpec::Authority(authority) => {
+                        self.out.push_str("authority ");
+                        self.text_value(authority);
+                    }
+                    RewriteSpec::Regex(pattern, substitution) => {
+                        self.out.push_str("path ~= ");
+                        self.text_value(pattern);
+                        self.out.push_str(" to ");
+                        self.text_value(substitution);
+                    }
+                }
+            }
+            StmtKind::Headers(headers) => {
+                self.out.push_str(match headers.side {
+                    HeaderSide::Request => "request-headers {",
+                    HeaderSide::Response => "response-headers {",
+                });
+                for op in &headers.ops {
+                    self.out.push(' ');
+                    match op {
+                        HeaderOp::Set(name, value) | HeaderOp::Add(name, value) => {
+                            self.out.push_str(if matches!(op, HeaderOp::Set(..)) {
+                                "set "
+                            } else {
+                                "add "
+                            });
+                            self.text_value(name);
+                            self.out.push(' ');
+                            self.text_value(value);
+                        }
+                        HeaderOp::Remove(name) => {
+                            self.out.push_str("remove ");
+                            self.text_value(name);
+                        }
+                    }
+                }
+                self.out
+                    .push_str(if headers.ops.is_empty() { "}" } else { " }" });
+            }
+            StmtKind::Cors(cors) => self.cors(cors),
+            StmtKind::Balance(balance) => {
+                self.out.push_str("balance ");
+                match &balance.kind {
+                    BalanceKind::Simple(name) => self.out.push_str(&name.node),
+                    BalanceKind::Hash { key, table } => {
+                        self.out.push_str("hash ");
+                        match key {
+                            HashKey::Header(name) => {
+                                self.out.push_str("header ");
+                                self.text_value(name);
+                            }
+                            HashKey::Query(name) => {
+                                self.out.push_str("query ");
+                                self.text_value(name);
+                            }
+                            HashKey::SourceIp(_) => self.out.push_str("source-ip"),
+                            HashKey::Cookie { name, ttl, path } => {
+                                self.out.push_str("cookie ");
+                                self.text_value(name);
+                                if let Some(ttl) = ttl {
+                                    self.out.push_str(" ttl ");
+                                    self.out.push_str(self.slice(ttl.span));
+                                }
+                                if let Some(path) = path {
+                                    self.out.push_str(" path ");
+                                    self.text_value(path);
+                                }
+                            }
+                        }
+                        if let Some((kind, size)) = table {
+                            self.out.push(' ');
+                            self.out.push_str(&kind.node);
+                            self.out.push(' ');
+                            self.out.push_str(self.slice(size.span));
+                        }
+                    }
+                }
+                if let Some(warmup) = &balance.warmup {
+                    self.out.push_str(" warmup ");
+                    self.out.push_str(self.slice(warmup.span));
+                }
+            }
+            StmtKind::Locality(locality) => {
+                self.out.push_str("locality ");
+                match locality {
+                    LocalitySpec::FailoverPriority(labels) => {
+                        self.out.push_str("failover ");
+                        self.texts(labels);
+                    }
+                    LocalitySpec::Failover { from, to } => {
+                        self.out.push_str("failover from ");
+                        self.text_value(from);
+                        self.out.push_str(" to ");
+                        self.text_value(to);
+                    }
+                    LocalitySpec::Distribute { from, to } => {
+                        self.out.push_str("distribute from ");
+                        self.text_value(from);
+                        self.out.push_str(" to ");
+                        for (i, (target, weight)) in to.iter().enumerate() {
+                            if i > 0 {
+                                self.out.push_str(", ");
+                            }
+                            self.text_value(target);
+                            self.out.push(' ');
+                            self.out.push_str(self.slice(weight.span));
+                        }
+                    }
+                    LocalitySpec::Off(_) => self.out.push_str("off"),
+                }
+            }
+            StmtKind::Tls(tls) => {
+                self.out.push_str("tls ");
+                self.tls(tls);
+            }
+            StmtKind::Setting(setting) => {
+                self.out.push_str(&setting.key.node);
+                if !setting.values.is_empty() {
+                    self.out.push(' ');
+                    self.texts(&setting.values);
+                }
+                if !setting.labels.is_empty() {
+                    self.out.push(' ');
+                    for (i, label) in setting.labels.iter().enumerate() {
+                        if i > 0 {
+                            self.out.push_str(", ");
+                        }
+                        self.text_value(&label.key);
+                        self.out.push_str(": ");
+                        self.text_value(&label.value);
+                    }
+                }
+            }
+            StmtKind::Listen(listener) => {
+                self.out.push_str("listen ");
+                self.out.push_str(&listener.protocol.node);
+                self.out.push(' ');
+                self.out.push_str(self.slice(listener.port.span));
+                if let Some(name) = &listener.name {
+                    self.out.push_str(" named ");
+                    self.out.push_str(&name.node);
+                }
+                self.out.push_str(" host ");
+                self.texts(&listener.hosts);
+                if let Some(tls) = &listener.tls {
+                    self.out.push(' ');
+                    self.tls(tls);
+                }
+            }
             StmtKind::Error => {}
         }
+    }
+
+    fn labels(&mut self, labels: &[LabelPair]) {
+        self.out.push_str(" { ");
+        for (i, label) in labels.iter().enumerate() {
+            if i > 0 {
+                self.out.push_str(", ");
+            }
+            self.text_value(&label.key);
+            self.out.push_str(": ");
+            self.text_value(&label.value);
+        }
+        self.out.push_str(" }");
+    }
+
+    fn path(&mut self, target: &[Name]) {
+        let names: Vec<&str> = target.iter().map(|n| n.node.as_str()).collect();
+        self.out.push_str(&names.join("."));
+    }
+
+    fn texts(&mut self, values: &[Spanned<String>]) {
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                self.out.push_str(", ");
+            }
+            self.text_value(value);
+        }
+    }
+
+    fn tls(&mut self, tls: &TlsSpec) {
+        self.out.push_str(&tls.mode.node);
+        if let Some(credential) = &tls.credential {
+            self.out.push_str(" cert ");
+            self.text_value(credential);
+        }
+        if let Some(sni) = &tls.sni {
+            self.out.push_str(" sni ");
+            self.text_value(sni);
+        }
+    }
+
+    fn cors(&mut self, cors: &CorsSpec) {
+        self.out.push_str("cors {\n");
+        self.indent += 1;
+        for (op, origin) in &cors.origins {
+            self.write_indent();
+            self.out.push_str("origin ");
+            self.out.push_str(op.symbol());
+            self.out.push(' ');
+            self.text_value(origin);
+            self.out.push('\n');
+        }
+        if !cors.methods.is_empty() {
+            self.write_indent();
+            self.out.push_str("allow-methods ");
+            self.names(&cors.methods);
+            self.out.push('\n');
+        }
+        for (keyword, list) in [
+            ("allow-headers", &cors.allow_headers),
+            ("expose-headers", &cors.expose_headers),
+        ] {
+            if !list.is_empty() {
+                self.write_indent();
+                self.out.push_str(keyword);
+                self.out.push(' ');
+                self.texts(list);
+                self.out.push('\n');
+            }
+        }
+        if let Some(max_age) = &cors.max_age {
+            self.write_indent();
+            self.out.push_str("max-age ");
+            self.out.push_str(self.slice(max_age.span));
+            self.out.push('\n');
+        }
+        if cors.credentials.is_some() {
+            self.write_indent();
+            self.out.push_str("credentials\n");
+        }
+        self.indent -= 1;
+        self.write_indent();
+        self.out.push('}');
     }
 
     fn retry(&mut self, retry: &RetrySpec) {
@@ -253,6 +560,10 @@ impl<'a> Printer<'a> {
 
     fn routes(&mut self, table: &RouteTable) {
         self.out.push_str("routes ");
+        if let Some(kind) = &table.kind {
+            self.out.push_str(&kind.node);
+            self.out.push(' ');
+        }
         if table.rules.is_empty() && !self.has_comment_before(table.span.end) {
             self.out.push_str("{}");
             return;
@@ -302,6 +613,26 @@ impl<'a> Printer<'a> {
             Guard::Error => {}
         }
         self.out.push_str(" -> ");
+        match &rule.action {
+            Some(Action::Redirect(fields, _)) => {
+                self.out.push_str("redirect");
+                for (key, value) in fields {
+                    self.out.push(' ');
+                    self.out.push_str(&key.node);
+                    self.out.push(' ');
+                    self.text_value(value);
+                }
+            }
+            Some(Action::Respond { status, body, .. }) => {
+                self.out.push_str("respond ");
+                self.out.push_str(self.slice(status.span));
+                if let Some(body) = body {
+                    self.out.push(' ');
+                    self.text_value(body);
+                }
+            }
+            None => {}
+        }
         for (i, dest) in rule.destinations.iter().enumerate() {
             if i > 0 {
                 self.out.push_str(", ");
@@ -331,12 +662,16 @@ impl<'a> Printer<'a> {
             Field::Method => self.out.push_str("method"),
             Field::Header(name) => {
                 self.out.push_str("header ");
-                self.out.push_str(&name.node);
+                self.text_value(name);
             }
             Field::Query(name) => {
                 self.out.push_str("query ");
-                self.out.push_str(&name.node);
+                self.text_value(name);
             }
+            Field::Authority => self.out.push_str("authority"),
+            Field::Scheme => self.out.push_str("scheme"),
+            Field::Port => self.out.push_str("port"),
+            Field::Sni => self.out.push_str("sni"),
         }
         match &condition.test {
             Test::Present => self.out.push_str(" present"),

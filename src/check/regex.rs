@@ -29,9 +29,12 @@ const MAX_PATTERN_BYTES: usize = 1024;
 pub fn check(module: &Module, out: &mut Vec<Diagnostic>) {
     for item in &module.items {
         match item {
-            Item::Service(service) => check_block(&service.body, out),
+            Item::Service(service) | Item::External(service) | Item::Gateway(service) => {
+                check_block(&service.body, out)
+            }
             Item::Policy(policy) => check_block(&policy.body, out),
-            Item::Namespace(_) | Item::Import(_) | Item::Error(_) => {}
+            Item::Expose(expose) => check_block(&expose.body, out),
+            Item::Mesh(_) | Item::Namespace(_) | Item::Import(_) | Item::Error(_) => {}
         }
     }
 }
@@ -400,6 +403,7 @@ fn literal_diagnostic(
         Field::Path => Some(condition.span.start + "path".len() as u32),
         Field::Method => Some(condition.span.start + "method".len() as u32),
         Field::Header(name) | Field::Query(name) => Some(name.span.end),
+        other => Some(condition.span.start + field_keyword(other).len() as u32),
     };
     if let Some(field_end) = field_end.filter(|end| *end <= pattern.span.start) {
         let span = Span {
@@ -428,6 +432,20 @@ fn field_text(condition: &Condition) -> String {
         Field::Method => "method".to_string(),
         Field::Header(name) => format!("header {}", name.node),
         Field::Query(name) => format!("query {}", name.node),
+        other => field_keyword(other).to_string(),
+    }
+}
+
+fn field_keyword(field: &Field) -> &'static str {
+    match field {
+        Field::Path => "path",
+        Field::Method => "method",
+        Field::Header(_) => "header",
+        Field::Query(_) => "query",
+        Field::Authority => "authority",
+        Field::Scheme => "scheme",
+        Field::Port => "port",
+        Field::Sni => "sni",
     }
 }
 

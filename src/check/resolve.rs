@@ -679,12 +679,19 @@ fn subsets_of(decl: &SubsetDecl) -> Vec<Subset> {
                 span: n.span,
             })
             .collect(),
-        SubsetDecl::Labels(name, labels) => vec![Subset {
+        SubsetDecl::Labels(name, labels) | SubsetDecl::WithPolicy(name, Some(labels), _) => {
+            vec![Subset {
+                name: name.node.clone(),
+                labels: labels
+                    .iter()
+                    .map(|l| (l.key.node.clone(), l.value.node.clone()))
+                    .collect(),
+                span: name.span,
+            }]
+        }
+        SubsetDecl::WithPolicy(name, None, _) => vec![Subset {
             name: name.node.clone(),
-            labels: labels
-                .iter()
-                .map(|l| (l.key.node.clone(), l.value.node.clone()))
-                .collect(),
+            labels: vec![("version".to_string(), name.node.clone())],
             span: name.span,
         }],
     }

@@ -228,6 +228,10 @@ fn check_conflicts(m: &Match, out: &mut Vec<Diagnostic>) {
 enum FieldKey<'a> {
     Path,
     Method,
+    Authority,
+    Scheme,
+    Port,
+    Sni,
     Header(String),
     Query(&'a str),
 }
@@ -238,16 +242,15 @@ fn field_key(field: &Field) -> FieldKey<'_> {
         Field::Method => FieldKey::Method,
         Field::Header(n) => FieldKey::Header(n.node.to_ascii_lowercase()),
         Field::Query(n) => FieldKey::Query(&n.node),
+        Field::Authority => FieldKey::Authority,
+        Field::Scheme => FieldKey::Scheme,
+        Field::Port => FieldKey::Port,
+        Field::Sni => FieldKey::Sni,
     }
 }
 
 fn same_field(a: &Field, b: &Field) -> bool {
-    match (a, b) {
-        (Field::Path, Field::Path) | (Field::Method, Field::Method) => true,
-        (Field::Header(x), Field::Header(y)) => x.node.eq_ignore_ascii_case(&y.node),
-        (Field::Query(x), Field::Query(y)) => x.node == y.node,
-        _ => false,
-    }
+    field_key(a) == field_key(b)
 }
 
 fn field_name(field: &Field) -> String {
@@ -256,6 +259,10 @@ fn field_name(field: &Field) -> String {
         Field::Method => "the method".to_string(),
         Field::Header(n) => format!("header `{}`", n.node),
         Field::Query(n) => format!("query parameter `{}`", n.node),
+        Field::Authority => "the authority".to_string(),
+        Field::Scheme => "the scheme".to_string(),
+        Field::Port => "the port".to_string(),
+        Field::Sni => "the server name (SNI)".to_string(),
     }
 }
 

@@ -78,6 +78,21 @@ pub fn check(module: &Module, out: &mut Vec<Diagnostic>) {
                 check_name(&policy.name, NameRole::Policy, out);
                 check_block(&policy.body, out);
             }
+            Item::External(service) | Item::Gateway(service) => {
+                check_name(&service.name, NameRole::Service, out);
+                if let Some(namespace) = &service.namespace {
+                    check_name(namespace, NameRole::Namespace, out);
+                }
+                check_block(&service.body, out);
+            }
+            Item::Expose(expose) => {
+                check_name(&expose.name, NameRole::Service, out);
+                if let Some(namespace) = &expose.namespace {
+                    check_name(namespace, NameRole::Namespace, out);
+                }
+                check_block(&expose.body, out);
+            }
+            Item::Mesh(block) => check_block(block, out),
             Item::Import(_) | Item::Error(_) => {}
         }
     }
@@ -92,7 +107,12 @@ fn check_block(block: &Block, out: &mut Vec<Diagnostic>) {
 fn check_stmt(stmt: &Stmt, out: &mut Vec<Diagnostic>) {
     match &stmt.kind {
         StmtKind::Host(host) => check_host(host, out),
-        StmtKind::Port(port) => check_port(&port.number, PortRole::Declared, out),
+        StmtKind::Port(port) => {
+            check_port(&port.number, PortRole::Declared, out);
+            if let Some(policy) = &port.policy {
+                check_block(policy, out);
+            }
+        }
         StmtKind::Subset(SubsetDecl::Versions(names)) => {
             for name in names {
                 check_name(name, NameRole::Subset, out);
@@ -103,6 +123,13 @@ fn check_stmt(stmt: &Stmt, out: &mut Vec<Diagnostic>) {
             for label in labels {
                 check_label(label, out);
             }
+        }
+        StmtKind::Subset(SubsetDecl::WithPolicy(name, labels, policy)) => {
+            check_name(name, NameRole::Subset, out);
+            for label in labels.iter().flatten() {
+                check_label(label, out);
+            }
+            check_block(policy, out);
         }
         StmtKind::Accepts(methods) => {
             for method in methods {
@@ -133,6 +160,7 @@ fn check_stmt(stmt: &Stmt, out: &mut Vec<Diagnostic>) {
             }
         }
         StmtKind::IdempotencyKey(_) | StmtKind::Use(_) | StmtKind::Error => {}
+        _ => {}
     }
 }
 
@@ -685,6 +713,7 @@ fn host_suggestion(host: &str) -> Option<String> {
 
 fn check_condition(condition: &Condition, out: &mut Vec<Diagnostic>) {
     match &condition.field {
+        Field::Authority | Field::Scheme | Field::Port | Field::Sni => {}
         Field::Header(name) => check_header_name(name, out),
         Field::Query(name) => {
             if name.node.is_empty() {
@@ -1093,7 +1122,7 @@ policy fast { timeout 1ms retry 0 }
 
     #[test]
     fn ports_outside_the_range_are_rejected() {
-        let text = "service a { port 0 routes { else -> v1:70000 } }";
+        let text = "service a { port 0 http routes { else -> v1:70000 } }";
         let found = diagnostics(text);
         assert_eq!(
             found.iter().map(|d| d.code).collect::<Vec<_>>(),

@@ -162,9 +162,15 @@ struct MatchRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     uri: Option<StringMatch<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    scheme: Option<StringMatch<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     method: Option<StringMatch<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authority: Option<StringMatch<'a>>,
     #[serde(skip_serializing_if = "OrderedMap::is_empty")]
     headers: OrderedMap<StringMatch<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
     #[serde(skip_serializing_if = "OrderedMap::is_empty")]
     query_params: OrderedMap<StringMatch<'a>>,
 }
@@ -372,9 +378,21 @@ fn match_request(m: &Match) -> MatchRequest<'_> {
                 .query_params
                 .0
                 .push((name.node.clone(), string_match)),
+            Field::Authority => request.authority = Some(string_match),
+            Field::Scheme => request.scheme = Some(string_match),
+            Field::Port => request.port = value_of(&condition.test).and_then(|v| v.parse().ok()),
+            // TLS routes carry server names; an HTTP match has no such field.
+            Field::Sni => {}
         }
     }
     request
+}
+
+fn value_of(test: &Test) -> Option<&str> {
+    match test {
+        Test::Compare(_, value) => Some(&value.node),
+        Test::Present => None,
+    }
 }
 
 fn retries(retry: &Located<RetryPolicy>) -> Retries {

@@ -365,6 +365,7 @@ impl<'a> Walker<'_, 'a> {
                     self.block(&policy.body, None);
                 }
                 Item::Error(_) => {}
+                Item::External(_) | Item::Gateway(_) | Item::Expose(_) | Item::Mesh(_) => {}
             }
         }
     }

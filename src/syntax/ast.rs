@@ -33,8 +33,26 @@ pub enum Item {
     Import(Import),
     Service(Service),
     Policy(Policy),
+    /// `external NAME { ... }`: a service outside the mesh (Istio ServiceEntry).
+    External(Service),
+    /// `gateway NAME { ... }`: an ingress gateway and its listeners.
+    Gateway(Service),
+    /// `expose NAME on GATEWAY, ... { host ...  routes { ... } }`: routes bound to gateways.
+    Expose(Expose),
+    /// `mesh { ... }`: mesh-wide settings.
+    Mesh(Block),
     /// Text the parser skipped while recovering.
     Error(Span),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expose {
+    pub name: Name,
+    pub namespace: Option<Name>,
+    /// The gateways it binds to; `mesh` stands for the sidecars.
+    pub gateways: Vec<Name>,
+    pub body: Block,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -95,7 +113,160 @@ pub enum StmtKind {
     Pool(Vec<PoolLimit>),
     Eject(Box<EjectSpec>),
     Routes(RouteTable),
+    /// `mirror v2 20%`
+    Mirror(MirrorSpec),
+    /// `fault delay 3s 50%`, `fault abort 503 10%`, `... unscoped`
+    Fault(Box<FaultSpec>),
+    /// `rewrite path "/x"`, `rewrite authority "h"`, `rewrite regex "re" "sub"`
+    Rewrite(RewriteSpec),
+    /// `request-headers { set k "v"  add k "v"  remove k }` (and `response-headers`)
+    Headers(HeaderOps),
+    Cors(Box<CorsSpec>),
+    /// `balance least-request`, `balance hash header x-user`, ... `warmup 30s`
+    Balance(Box<BalanceSpec>),
+    /// `locality failover zone, region` and friends
+    Locality(LocalitySpec),
+    /// `tls istio-mutual`, `tls simple sni "x"`, `tls mutual cert NAME`
+    Tls(TlsSpec),
+    /// A keyword and values: `resolve dns`, `location external`, `address "10.0.0.1"`,
+    /// `egress registry-only`, `selector istio: ingressgateway`, `endpoint "1.2.3.4"`.
+    Setting(Setting),
+    /// `listen https 443 host "a.example" tls simple cert NAME`
+    Listen(Box<Listener>),
     Error,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MirrorSpec {
+    pub target: Vec<Name>,
+    pub port: Option<Spanned<u64>>,
+    pub percent: Option<Spanned<f64>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultSpec {
+    pub kind: FaultKind,
+    pub percent: Option<Spanned<f64>>,
+    /// `unscoped`: the author means every request the rule matches.
+    pub unscoped: Option<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    Delay(Spanned<Duration>),
+    /// An HTTP status.
+    Abort(Spanned<u64>),
+    /// A gRPC status name: `abort grpc UNAVAILABLE`.
+    AbortGrpc(Name),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RewriteSpec {
+    Path(Spanned<String>),
+    Authority(Spanned<String>),
+    Regex(Spanned<String>, Spanned<String>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderSide {
+    Request,
+    Response,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeaderOps {
+    pub side: HeaderSide,
+    pub ops: Vec<HeaderOp>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum HeaderOp {
+    Set(Spanned<String>, Spanned<String>),
+    Add(Spanned<String>, Spanned<String>),
+    Remove(Spanned<String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct CorsSpec {
+    /// `origin == "..."`, `origin ^= "..."`, `origin ~= "..."`
+    pub origins: Vec<(StringOp, Spanned<String>)>,
+    pub methods: Vec<Name>,
+    pub allow_headers: Vec<Spanned<String>>,
+    pub expose_headers: Vec<Spanned<String>>,
+    pub max_age: Option<Spanned<Duration>>,
+    pub credentials: Option<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BalanceSpec {
+    pub kind: BalanceKind,
+    pub warmup: Option<Spanned<Duration>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum BalanceKind {
+    /// `least-request`, `round-robin`, `random`, `passthrough`
+    Simple(Name),
+    Hash {
+        key: HashKey,
+        /// `ring 1024` or `maglev 65537`
+        table: Option<(Name, Spanned<u64>)>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum HashKey {
+    Header(Spanned<String>),
+    Cookie {
+        name: Spanned<String>,
+        ttl: Option<Spanned<Duration>>,
+        path: Option<Spanned<String>>,
+    },
+    SourceIp(Span),
+    Query(Spanned<String>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LocalitySpec {
+    /// `locality failover zone, region` or label keys as strings
+    FailoverPriority(Vec<Spanned<String>>),
+    /// `locality failover from us-east to us-west`
+    Failover {
+        from: Spanned<String>,
+        to: Spanned<String>,
+    },
+    /// `locality distribute from "r/z/*" to "r/z/*" 80%, "r/z2/*" 20%`
+    Distribute {
+        from: Spanned<String>,
+        to: Vec<(Spanned<String>, Spanned<f64>)>,
+    },
+    /// `locality off`
+    Off(Span),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TlsSpec {
+    /// `istio-mutual`, `simple`, `mutual`, `disable`
+    pub mode: Name,
+    pub credential: Option<Spanned<String>>,
+    pub sni: Option<Spanned<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setting {
+    pub key: Name,
+    pub values: Vec<Spanned<String>>,
+    /// `selector istio: ingressgateway`, `endpoint "1.2.3.4" { labels }`
+    pub labels: Vec<LabelPair>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listener {
+    pub protocol: Name,
+    pub port: Spanned<u64>,
+    pub name: Option<Name>,
+    pub hosts: Vec<Spanned<String>>,
+    pub tls: Option<TlsSpec>,
 }
 
 impl StmtKind {
@@ -113,9 +284,35 @@ impl StmtKind {
             StmtKind::Pool(_) => "pool",
             StmtKind::Eject(_) => "eject",
             StmtKind::Routes(_) => "routes",
+            StmtKind::Mirror(_) => "mirror",
+            StmtKind::Fault(_) => "fault",
+            StmtKind::Rewrite(_) => "rewrite",
+            StmtKind::Headers(h) => match h.side {
+                HeaderSide::Request => "request-headers",
+                HeaderSide::Response => "response-headers",
+            },
+            StmtKind::Cors(_) => "cors",
+            StmtKind::Balance(_) => "balance",
+            StmtKind::Locality(_) => "locality",
+            StmtKind::Tls(_) => "tls",
+            StmtKind::Setting(s) => setting_keyword(&s.key.node),
+            StmtKind::Listen(_) => "listen",
             StmtKind::Error => "error",
         }
     }
+}
+
+/// The keywords of `StmtKind::Setting`, as `'static` text.
+pub const SETTING_KEYWORDS: &[&str] = &[
+    "resolve", "location", "address", "endpoint", "egress", "selector",
+];
+
+fn setting_keyword(key: &str) -> &'static str {
+    SETTING_KEYWORDS
+        .iter()
+        .copied()
+        .find(|k| *k == key)
+        .unwrap_or("setting")
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -123,6 +320,10 @@ pub struct PortDecl {
     pub number: Spanned<u64>,
     /// `http`, `grpc`, `tcp`, ...
     pub protocol: Option<Name>,
+    /// `named NAME`: the port's name, where Istio shows one.
+    pub name: Option<Name>,
+    /// `port 9080 http with { ... }`: destination policy for this port only.
+    pub policy: Option<Block>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -131,6 +332,8 @@ pub enum SubsetDecl {
     Versions(Vec<Name>),
     /// `subset canary { version: v3, track: canary }`
     Labels(Name, Vec<LabelPair>),
+    /// `subset v2 with { ... }` or `subset canary { ... } with { ... }`: with a policy.
+    WithPolicy(Name, Option<Vec<LabelPair>>, Block),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -187,6 +390,8 @@ pub struct EjectSpec {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RouteTable {
+    /// `routes tcp { }` / `routes tls { }`; `None`: decided by the ports' protocols.
+    pub kind: Option<Name>,
     pub rules: Vec<Rule>,
     pub span: Span,
 }
@@ -194,10 +399,25 @@ pub struct RouteTable {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
     pub guard: Guard,
+    /// Empty when the rule redirects or responds directly.
     pub destinations: Vec<Destination>,
+    /// `-> redirect ...` or `-> respond ...` instead of destinations.
+    pub action: Option<Action>,
     /// Settings for this rule only: `-> v1 { timeout 1s }`.
     pub body: Option<Block>,
     pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// `-> redirect path "/login" code 302`: field, value pairs.
+    Redirect(Vec<(Name, Spanned<String>)>, Span),
+    /// `-> respond 503 "body"`
+    Respond {
+        status: Spanned<u64>,
+        body: Option<Spanned<String>>,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -230,6 +450,12 @@ pub enum Field {
     Method,
     Header(Name),
     Query(Name),
+    Authority,
+    Scheme,
+    /// The port the request arrived on (HTTP, TLS and TCP routes).
+    Port,
+    /// TLS server name (TLS routes).
+    Sni,
 }
 
 #[derive(Clone, Debug, PartialEq)]

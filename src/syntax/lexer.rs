@@ -95,6 +95,114 @@ pub enum Tok<'s> {
     Max,
     #[token("min-healthy")]
     MinHealthy,
+    #[token("mirror")]
+    Mirror,
+    #[token("fault")]
+    Fault,
+    #[token("delay")]
+    Delay,
+    #[token("abort")]
+    Abort,
+    #[token("grpc")]
+    Grpc,
+    #[token("unscoped")]
+    Unscoped,
+    #[token("rewrite")]
+    Rewrite,
+    #[token("redirect")]
+    Redirect,
+    #[token("respond")]
+    Respond,
+    #[token("request-headers")]
+    RequestHeaders,
+    #[token("response-headers")]
+    ResponseHeaders,
+    #[token("set")]
+    Set,
+    #[token("add")]
+    Add,
+    #[token("remove")]
+    Remove,
+    #[token("cors")]
+    Cors,
+    #[token("origin")]
+    Origin,
+    #[token("credentials")]
+    Credentials,
+    #[token("max-age")]
+    MaxAge,
+    #[token("allow-methods")]
+    AllowMethods,
+    #[token("allow-headers")]
+    AllowHeaders,
+    #[token("expose-headers")]
+    ExposeHeaders,
+    #[token("balance")]
+    Balance,
+    #[token("hash")]
+    Hash,
+    #[token("cookie")]
+    Cookie,
+    #[token("ttl")]
+    Ttl,
+    #[token("ring")]
+    Ring,
+    #[token("maglev")]
+    Maglev,
+    #[token("warmup")]
+    Warmup,
+    #[token("locality")]
+    Locality,
+    #[token("failover")]
+    Failover,
+    #[token("distribute")]
+    Distribute,
+    #[token("from")]
+    From,
+    #[token("to")]
+    To,
+    #[token("tls")]
+    Tls,
+    #[token("cert")]
+    Cert,
+    #[token("sni")]
+    Sni,
+    #[token("external")]
+    External,
+    #[token("resolve")]
+    Resolve,
+    #[token("location")]
+    Location,
+    #[token("address")]
+    Address,
+    #[token("endpoint")]
+    Endpoint,
+    #[token("mesh")]
+    Mesh,
+    #[token("egress")]
+    Egress,
+    #[token("gateway")]
+    Gateway,
+    #[token("selector")]
+    Selector,
+    #[token("listen")]
+    Listen,
+    #[token("expose")]
+    Expose,
+    #[token("authority")]
+    Authority,
+    #[token("scheme")]
+    Scheme,
+    #[token("named")]
+    Named,
+    #[token("with")]
+    With,
+    #[token("code")]
+    Code,
+    #[token("body")]
+    Body,
+    #[token("source-ip")]
+    SourceIp,
 
     #[token("->")]
     Arrow,
@@ -199,6 +307,60 @@ impl Tok<'_> {
             Tok::For => "for",
             Tok::Max => "max",
             Tok::MinHealthy => "min-healthy",
+            Tok::Mirror => "mirror",
+            Tok::Fault => "fault",
+            Tok::Delay => "delay",
+            Tok::Abort => "abort",
+            Tok::Grpc => "grpc",
+            Tok::Unscoped => "unscoped",
+            Tok::Rewrite => "rewrite",
+            Tok::Redirect => "redirect",
+            Tok::Respond => "respond",
+            Tok::RequestHeaders => "request-headers",
+            Tok::ResponseHeaders => "response-headers",
+            Tok::Set => "set",
+            Tok::Add => "add",
+            Tok::Remove => "remove",
+            Tok::Cors => "cors",
+            Tok::Origin => "origin",
+            Tok::Credentials => "credentials",
+            Tok::MaxAge => "max-age",
+            Tok::AllowMethods => "allow-methods",
+            Tok::AllowHeaders => "allow-headers",
+            Tok::ExposeHeaders => "expose-headers",
+            Tok::Balance => "balance",
+            Tok::Hash => "hash",
+            Tok::Cookie => "cookie",
+            Tok::Ttl => "ttl",
+            Tok::Ring => "ring",
+            Tok::Maglev => "maglev",
+            Tok::Warmup => "warmup",
+            Tok::Locality => "locality",
+            Tok::Failover => "failover",
+            Tok::Distribute => "distribute",
+            Tok::From => "from",
+            Tok::To => "to",
+            Tok::Tls => "tls",
+            Tok::Cert => "cert",
+            Tok::Sni => "sni",
+            Tok::External => "external",
+            Tok::Resolve => "resolve",
+            Tok::Location => "location",
+            Tok::Address => "address",
+            Tok::Endpoint => "endpoint",
+            Tok::Mesh => "mesh",
+            Tok::Egress => "egress",
+            Tok::Gateway => "gateway",
+            Tok::Selector => "selector",
+            Tok::Listen => "listen",
+            Tok::Expose => "expose",
+            Tok::Authority => "authority",
+            Tok::Scheme => "scheme",
+            Tok::Named => "named",
+            Tok::With => "with",
+            Tok::Code => "code",
+            Tok::Body => "body",
+            Tok::SourceIp => "source-ip",
             Tok::Arrow => "->",
             Tok::EqEq => "==",
             Tok::PrefixEq => "^=",
