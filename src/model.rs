@@ -13,15 +13,148 @@ use crate::syntax::ast;
 
 #[derive(Debug, Default)]
 pub struct Mesh {
-    /// In the order of their files, then of their declarations.
+    /// Services, external services and exposed route tables, in the order of their
+    /// files, then of their declarations.
     pub services: Vec<Service>,
+    pub gateways: Vec<Gateway>,
+    /// `mesh { egress registry-only }`
+    pub egress: Option<Located<String>>,
+}
+
+/// What a `Service` of the model was declared as.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServiceKind {
+    /// `service`: a workload of the mesh.
+    Mesh,
+    /// `external`: outside the mesh, registered with a ServiceEntry.
+    External(External),
+    /// `expose NAME on GATEWAY`: a route table bound to gateways, routing to services.
+    Expose,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct External {
+    /// `MESH_EXTERNAL` or `MESH_INTERNAL`, when written.
+    pub location: Option<String>,
+    /// `DNS`, `STATIC`, `NONE`, `DNS_ROUND_ROBIN`, when written.
+    pub resolution: Option<Located<String>>,
+    pub addresses: Vec<Located<String>>,
+    pub endpoints: Vec<Located<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gateway {
+    pub name: String,
+    pub namespace: String,
+    pub name_span: Span,
+    pub selector: Vec<(String, String)>,
+    pub servers: Vec<Server>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Server {
+    pub number: u16,
+    /// As written: `HTTP`, `https`, ...
+    pub protocol: String,
+    pub name: String,
+    pub hosts: Vec<String>,
+    pub tls: Option<ServerTls>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerTls {
+    /// Istio's mode: `SIMPLE`, `PASSTHROUGH`, `MUTUAL`, `ISTIO_MUTUAL`, ...
+    pub mode: String,
+    pub credential: Option<String>,
+}
+
+/// Destination policy: for a whole host, one port, or one subset.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DestinationPolicy {
+    pub pool: Option<Located<ConnectionPool>>,
+    pub eject: Option<Located<OutlierDetection>>,
+    pub balance: Option<Located<LoadBalancer>>,
+    pub locality: Option<Located<Locality>>,
+    pub tls: Option<Located<ClientTls>>,
+}
+
+impl DestinationPolicy {
+    pub fn is_empty(&self) -> bool {
+        self.pool.is_none()
+            && self.eject.is_none()
+            && self.balance.is_none()
+            && self.locality.is_none()
+            && self.tls.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadBalancer {
+    /// `LEAST_REQUEST`, `ROUND_ROBIN`, `RANDOM`, `PASSTHROUGH`
+    pub simple: Option<String>,
+    pub hash: Option<ConsistentHash>,
+    pub warmup: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsistentHash {
+    pub key: HashKey,
+    pub table: Option<HashTable>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HashKey {
+    Header(String),
+    Cookie {
+        name: String,
+        ttl: Option<Duration>,
+        path: Option<String>,
+    },
+    SourceIp,
+    Query(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum HashTable {
+    Ring(u64),
+    Maglev(u64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Locality {
+    FailoverPriority(Vec<String>),
+    Failover {
+        from: String,
+        to: String,
+    },
+    Distribute {
+        from: String,
+        to: Vec<(String, u32)>,
+    },
+    Off,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientTls {
+    /// `DISABLE`, `SIMPLE`, `MUTUAL`, `ISTIO_MUTUAL`
+    pub mode: String,
+    pub credential: Option<String>,
+    pub sni: Option<String>,
 }
 
 #[derive(Debug)]
 pub struct Service {
+    pub kind: ServiceKind,
     pub name: String,
+    /// Empty when the file names no namespace: objects then carry none, and apply to
+    /// the namespace they are applied in.
     pub namespace: String,
+    /// The first of `hosts`.
     pub host: String,
+    pub hosts: Vec<String>,
+    /// For `expose`: the gateways the route table is bound to.
+    pub gateways: Vec<String>,
     /// The service's name in its declaration.
     pub name_span: Span,
     /// The whole declaration.
@@ -33,8 +166,7 @@ pub struct Service {
     pub idempotency_key: Option<Located<String>>,
     pub timeout: Option<Located<Duration>>,
     pub retry: Option<Arc<Located<RetryPolicy>>>,
-    pub pool: Option<Located<ConnectionPool>>,
-    pub eject: Option<Located<OutlierDetection>>,
+    pub policy: DestinationPolicy,
     pub routes: Option<RouteTable>,
 }
 
@@ -56,7 +188,10 @@ pub struct Located<T> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Port {
     pub number: u16,
+    /// As written; Istio reads protocols case-insensitively.
     pub protocol: Option<String>,
+    pub name: Option<String>,
+    pub policy: Option<DestinationPolicy>,
     pub span: Span,
 }
 
@@ -65,6 +200,7 @@ pub struct Subset {
     pub name: String,
     /// Label pairs in the order written.
     pub labels: Vec<(String, String)>,
+    pub policy: Option<DestinationPolicy>,
     pub span: Span,
 }
 
@@ -210,8 +346,17 @@ pub struct OutlierDetection {
 
 #[derive(Debug, Clone)]
 pub struct RouteTable {
+    pub kind: RouteKind,
     pub rules: Vec<Rule>,
     pub span: Span,
+}
+
+/// Which of a VirtualService's lists a table becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteKind {
+    Http,
+    Tls,
+    Tcp,
 }
 
 #[derive(Debug, Clone)]
@@ -228,7 +373,88 @@ pub struct Rule {
     /// Rule settings, falling back to the service's.
     pub timeout: Option<Located<Duration>>,
     pub retry: Option<Arc<Located<RetryPolicy>>>,
+    pub mirrors: Vec<Mirror>,
+    pub faults: Vec<Located<Fault>>,
+    pub rewrite: Option<Rewrite>,
+    pub headers: Headers,
+    pub cors: Option<Located<Cors>>,
+    /// `-> redirect ...` / `-> respond ...` instead of destinations.
+    pub action: Option<RouteAction>,
     pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mirror {
+    pub destination: Destination,
+    pub percent: Option<f64>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub percent: Option<f64>,
+    pub unscoped: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultKind {
+    Delay(Duration),
+    Abort(u32),
+    AbortGrpc(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rewrite {
+    pub uri: Option<String>,
+    pub authority: Option<String>,
+    pub regex: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HeaderEdits {
+    pub set: Vec<(String, String)>,
+    pub add: Vec<(String, String)>,
+    pub remove: Vec<String>,
+}
+
+impl HeaderEdits {
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.add.is_empty() && self.remove.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Headers {
+    pub request: HeaderEdits,
+    pub response: HeaderEdits,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cors {
+    pub origins: Vec<(ast::StringOp, String)>,
+    pub methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub max_age: Option<Duration>,
+    pub credentials: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RouteAction {
+    Redirect {
+        uri: Option<String>,
+        authority: Option<String>,
+        scheme: Option<String>,
+        port: Option<u16>,
+        code: Option<Located<u32>>,
+        span: Span,
+    },
+    Respond {
+        status: Located<u32>,
+        body: Option<String>,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -14,45 +14,112 @@ use super::closest;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::load::{Loaded, LoadedFile};
 use crate::model::{
-    Accepts, ConnectionPool, Destination, Duration, Limit, Located, Mesh, Method, OutlierDetection,
-    Port, RetryPolicy, RouteTable, Rule, Service, Subset,
+    Accepts, ClientTls, ConnectionPool, ConsistentHash, Cors, Destination, DestinationPolicy,
+    Duration, External, Fault, FaultKind, Gateway, HashKey, HashTable, HeaderEdits, Headers, Limit,
+    LoadBalancer, Locality, Located, Mesh, Method, Mirror, OutlierDetection, Port, RetryPolicy,
+    Rewrite, RouteAction, RouteKind, RouteTable, Rule, Server, ServerTls, Service, ServiceKind,
+    Subset,
 };
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Guard, Item, Name, StmtKind, SubsetDecl};
 
-pub const DEFAULT_NAMESPACE: &str = "default";
-
 /// Where a block sits; decides which statements it takes.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Place {
     Service,
+    External,
+    Expose,
+    Gateway,
+    Mesh,
     Policy,
     Rule,
+    /// `port N P with { }` and `subset S with { }`: destination policy only.
+    Destination,
 }
 
 impl Place {
     fn allows(self, stmt: &StmtKind) -> bool {
         use StmtKind::*;
+        let destination = matches!(stmt, Pool(_) | Eject(_) | Balance(_) | Locality(_) | Tls(_));
+        let route = matches!(stmt, Timeout(_) | Retry(_) | Use(_));
+        let rule_only = matches!(
+            stmt,
+            Mirror(_) | Fault(_) | Rewrite(_) | Headers(_) | Cors(_)
+        );
+        let setting = |keys: &[&str]| match stmt {
+            Setting(s) => keys.contains(&s.key.node.as_str()),
+            _ => false,
+        };
+        if matches!(stmt, Error) {
+            return true;
+        }
         match self {
-            Place::Service => true,
-            Place::Policy => matches!(stmt, Timeout(_) | Retry(_) | Pool(_) | Eject(_) | Error),
-            Place::Rule => matches!(stmt, Timeout(_) | Retry(_) | Use(_) | Error),
+            Place::Service => {
+                destination
+                    || route
+                    || matches!(
+                        stmt,
+                        Host(_) | Port(_) | Subset(_) | Accepts(_) | IdempotencyKey(_) | Routes(_)
+                    )
+            }
+            Place::External => {
+                destination
+                    || route
+                    || matches!(
+                        stmt,
+                        Host(_) | Port(_) | Subset(_) | Accepts(_) | IdempotencyKey(_) | Routes(_)
+                    )
+                    || setting(&["resolve", "location", "address", "endpoint"])
+            }
+            Place::Expose => {
+                route || matches!(stmt, Host(_) | Routes(_) | Accepts(_) | IdempotencyKey(_))
+            }
+            Place::Gateway => matches!(stmt, Listen(_)) || setting(&["selector"]),
+            Place::Mesh => setting(&["egress"]),
+            Place::Policy => destination || matches!(stmt, Timeout(_) | Retry(_)),
+            Place::Rule => route || rule_only,
+            Place::Destination => destination || matches!(stmt, Use(_)),
         }
     }
 
     fn describe(self) -> &'static str {
         match self {
             Place::Service => "a service",
+            Place::External => "an external service",
+            Place::Expose => "an `expose` block",
+            Place::Gateway => "a gateway",
+            Place::Mesh => "the `mesh` block",
             Place::Policy => "a policy",
             Place::Rule => "a rule",
+            Place::Destination => "a port or subset policy",
         }
     }
 
     fn takes(self) -> &'static str {
         match self {
-            Place::Service => "host, port, subset, accepts, idempotency-key, timeout, retry, pool, eject, use and routes",
-            Place::Policy => "timeout, retry, pool and eject",
-            Place::Rule => "timeout, retry and use",
+            Place::Service => "host, port, subset, accepts, idempotency-key, timeout, retry, pool, eject, balance, locality, tls, use and routes",
+            Place::External => "host, port, resolve, location, address, endpoint, timeout, retry, pool, eject, balance, locality, tls, use and routes",
+            Place::Expose => "host, timeout, retry, use and routes",
+            Place::Gateway => "selector and listen",
+            Place::Mesh => "egress",
+            Place::Policy => "timeout, retry, pool, eject, balance, locality and tls",
+            Place::Rule => "timeout, retry, use, mirror, fault, rewrite, request-headers, response-headers and cors",
+            Place::Destination => "pool, eject, balance, locality, tls and use",
+        }
+    }
+
+    /// Where a misplaced statement belongs, for the help line.
+    fn home_of(stmt: &StmtKind) -> &'static str {
+        use StmtKind::*;
+        match stmt {
+            Mirror(_) | Fault(_) | Rewrite(_) | Headers(_) | Cors(_) => {
+                "a rule's block (`-> v1 { ... }`)"
+            }
+            Listen(_) => "a `gateway`",
+            Setting(s) if s.key.node == "selector" => "a `gateway`",
+            Setting(s) if s.key.node == "egress" => "the `mesh { }` block",
+            Setting(_) => "an `external` service",
+            _ => "the service",
         }
     }
 }
@@ -66,8 +133,53 @@ struct PolicyDecl<'a> {
 struct Settings {
     timeout: Option<Located<Duration>>,
     retry: Option<Arc<Located<RetryPolicy>>>,
-    pool: Option<Located<ConnectionPool>>,
-    eject: Option<Located<OutlierDetection>>,
+    policy: DestinationPolicy,
+}
+
+/// A declaration that becomes a `Service` of the model.
+#[derive(Clone, Copy)]
+enum Decl<'a> {
+    Service(&'a ast::Service),
+    External(&'a ast::Service),
+    Expose(&'a ast::Expose),
+}
+
+impl<'a> Decl<'a> {
+    fn name(self) -> &'a Name {
+        match self {
+            Decl::Service(s) | Decl::External(s) => &s.name,
+            Decl::Expose(e) => &e.name,
+        }
+    }
+
+    fn namespace(self) -> Option<&'a Name> {
+        match self {
+            Decl::Service(s) | Decl::External(s) => s.namespace.as_ref(),
+            Decl::Expose(e) => e.namespace.as_ref(),
+        }
+    }
+
+    fn body(self) -> &'a ast::Block {
+        match self {
+            Decl::Service(s) | Decl::External(s) => &s.body,
+            Decl::Expose(e) => &e.body,
+        }
+    }
+
+    fn span(self) -> Span {
+        match self {
+            Decl::Service(s) | Decl::External(s) => s.span,
+            Decl::Expose(e) => e.span,
+        }
+    }
+
+    fn place(self) -> Place {
+        match self {
+            Decl::Service(_) => Place::Service,
+            Decl::External(_) => Place::External,
+            Decl::Expose(_) => Place::Expose,
+        }
+    }
 }
 
 struct Resolver<'a> {
@@ -87,14 +199,15 @@ pub fn resolve(loaded: &Loaded, out: &mut Vec<Diagnostic>) -> Mesh {
     let declared = resolver.collect_services();
     let mut mesh = Mesh::default();
     for (file, decl, namespace) in &declared {
-        let service = resolver.service_shell(*file, decl, namespace);
+        let service = resolver.service_shell(*file, *decl, namespace);
         mesh.services.push(service);
     }
     resolver.check_unique_services(&mesh);
     for (index, (file, decl, _)) in declared.iter().enumerate() {
-        let routes = resolver.routes(*file, decl, index, &mesh);
+        let routes = resolver.routes(*file, *decl, index, &mesh);
         mesh.services[index].routes = routes;
     }
+    resolver.gateways_and_mesh(&mut mesh);
     mesh
 }
 
@@ -150,33 +263,205 @@ impl<'a> Resolver<'a> {
                     )
                     .primary_text(format!("`{keyword}` cannot stand here"))
                     .help(format!(
-                        "{} takes {}; move `{keyword}` to the service",
+                        "{} takes {}; `{keyword}` belongs in {}",
                         capitalise(place.describe()),
-                        place.takes()
+                        place.takes(),
+                        Place::home_of(&stmt.kind)
                     )),
                 );
             }
         }
     }
 
-    /// Every service with its file and namespace, in file order.
-    fn collect_services(&mut self) -> Vec<(FileId, &'a ast::Service, String)> {
+    /// Every service, external service and `expose` with its file and namespace, in
+    /// file order.
+    fn collect_services(&mut self) -> Vec<(FileId, Decl<'a>, String)> {
         let loaded = self.loaded;
         let mut services = Vec::new();
         for file in &loaded.files {
             let namespace = self.file_namespace(file);
             for item in &file.parsed.module.items {
-                if let Item::Service(service) = item {
-                    let namespace = service
-                        .namespace
-                        .as_ref()
-                        .map(|n| n.node.clone())
-                        .unwrap_or_else(|| namespace.clone());
-                    services.push((file.id, service, namespace));
-                }
+                let decl = match item {
+                    Item::Service(service) => Decl::Service(service),
+                    Item::External(service) => Decl::External(service),
+                    Item::Expose(expose) => Decl::Expose(expose),
+                    _ => continue,
+                };
+                let namespace = decl
+                    .namespace()
+                    .map(|n| n.node.clone())
+                    .unwrap_or_else(|| namespace.clone());
+                services.push((file.id, decl, namespace));
             }
         }
         services
+    }
+
+    /// Gateways (with their namespaces) and the `mesh` block.
+    fn gateways_and_mesh(&mut self, mesh: &mut Mesh) {
+        let loaded = self.loaded;
+        for file in &loaded.files {
+            let file_namespace = self.file_namespace_quiet(file);
+            for item in &file.parsed.module.items {
+                match item {
+                    Item::Gateway(gateway) => {
+                        self.check_placement(&gateway.body, Place::Gateway);
+                        let namespace = gateway
+                            .namespace
+                            .as_ref()
+                            .map(|n| n.node.clone())
+                            .unwrap_or_else(|| file_namespace.clone());
+                        let gateway = self.gateway(gateway, namespace);
+                        if let Some(first) = mesh
+                            .gateways
+                            .iter()
+                            .find(|g| g.name == gateway.name && g.namespace == gateway.namespace)
+                        {
+                            let name = ast::Spanned::new(gateway.name.clone(), gateway.name_span);
+                            self.report(duplicate("gateway", &name, first.name_span));
+                            continue;
+                        }
+                        mesh.gateways.push(gateway);
+                    }
+                    Item::Mesh(block) => {
+                        self.check_placement(block, Place::Mesh);
+                        for stmt in &block.stmts {
+                            if let StmtKind::Setting(setting) = &stmt.kind {
+                                if setting.key.node != "egress" {
+                                    continue;
+                                }
+                                if let Some(previous) = &mesh.egress {
+                                    self.report(repeated("egress", stmt.span, previous.span));
+                                    continue;
+                                }
+                                if let Some(mode) = self.keyword_value(
+                                    setting.values.first(),
+                                    "egress",
+                                    &[
+                                        ("registry-only", "REGISTRY_ONLY"),
+                                        ("allow-any", "ALLOW_ANY"),
+                                    ],
+                                ) {
+                                    mesh.egress = Some(Located {
+                                        value: mode,
+                                        span: stmt.span,
+                                        via: None,
+                                    });
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn gateway(&mut self, decl: &ast::Service, namespace: String) -> Gateway {
+        let mut selector = Vec::new();
+        let mut servers = Vec::new();
+        for stmt in &decl.body.stmts {
+            match &stmt.kind {
+                StmtKind::Setting(setting) if setting.key.node == "selector" => {
+                    selector.extend(
+                        setting
+                            .labels
+                            .iter()
+                            .map(|l| (l.key.node.clone(), l.value.node.clone())),
+                    );
+                }
+                StmtKind::Listen(listener) => {
+                    let Ok(number) = u16::try_from(listener.port.node) else {
+                        continue;
+                    };
+                    let tls = listener.tls.as_ref().and_then(|tls| {
+                        let mode = self.keyword_value(
+                            Some(&ast::Spanned::new(tls.mode.node.clone(), tls.mode.span)),
+                            "TLS mode",
+                            &[
+                                ("simple", "SIMPLE"),
+                                ("terminate", "SIMPLE"),
+                                ("passthrough", "PASSTHROUGH"),
+                                ("mutual", "MUTUAL"),
+                                ("istio-mutual", "ISTIO_MUTUAL"),
+                                ("auto-passthrough", "AUTO_PASSTHROUGH"),
+                                ("optional-mutual", "OPTIONAL_MUTUAL"),
+                            ],
+                        )?;
+                        Some(ServerTls {
+                            mode,
+                            credential: tls.credential.as_ref().map(|c| c.node.clone()),
+                        })
+                    });
+                    servers.push(Server {
+                        number,
+                        protocol: listener.protocol.node.clone(),
+                        name: listener
+                            .name
+                            .as_ref()
+                            .map(|n| n.node.clone())
+                            .unwrap_or_else(|| {
+                                format!("{}-{number}", listener.protocol.node.to_ascii_lowercase())
+                            }),
+                        hosts: listener.hosts.iter().map(|h| h.node.clone()).collect(),
+                        tls,
+                        span: stmt.span,
+                    });
+                }
+                _ => {}
+            }
+        }
+        if selector.is_empty() {
+            selector.push(("istio".to_string(), "ingressgateway".to_string()));
+        }
+        Gateway {
+            name: decl.name.node.clone(),
+            namespace,
+            name_span: decl.name.span,
+            selector,
+            servers,
+        }
+    }
+
+    /// Maps a word from a fixed set to its Istio spelling; reports anything else.
+    fn keyword_value(
+        &mut self,
+        value: Option<&ast::Spanned<String>>,
+        what: &str,
+        table: &[(&str, &str)],
+    ) -> Option<String> {
+        let value = value?;
+        if let Some((_, istio)) = table
+            .iter()
+            .find(|(word, _)| word.eq_ignore_ascii_case(&value.node))
+        {
+            return Some(istio.to_string());
+        }
+        if let Some((_, istio)) = table
+            .iter()
+            .find(|(_, istio)| istio.eq_ignore_ascii_case(&value.node))
+        {
+            return Some(istio.to_string());
+        }
+        let words: Vec<&str> = table.iter().map(|(w, _)| *w).collect();
+        let mut diagnostic = Diagnostic::new(
+            Code::UnknownValue,
+            value.span,
+            format!("`{}` is not a {what}", value.node),
+        )
+        .primary_text(format!("not one of: {}", words.join(", ")));
+        diagnostic = match closest(&value.node.to_ascii_lowercase(), words.iter().copied()) {
+            Some(near) => diagnostic.help(format!("did you mean `{near}`?")).fix(
+                format!("change to `{near}`"),
+                vec![crate::diagnostics::Edit {
+                    span: value.span,
+                    replacement: near.to_string(),
+                }],
+            ),
+            None => diagnostic.help(format!("write one of: {}", words.join(", "))),
+        };
+        self.report(diagnostic);
+        None
     }
 
     fn file_namespace(&mut self, file: &LoadedFile) -> String {
@@ -214,19 +499,35 @@ impl<'a> Resolver<'a> {
                         namespace = Some(name);
                     }
                 }
-                Item::Service(s) if first_decl.is_none() => first_decl = Some(s.name.span),
+                Item::Service(s) | Item::External(s) | Item::Gateway(s) if first_decl.is_none() => {
+                    first_decl = Some(s.name.span)
+                }
+                Item::Expose(e) if first_decl.is_none() => first_decl = Some(e.name.span),
                 Item::Policy(p) if first_decl.is_none() => first_decl = Some(p.name.span),
                 _ => {}
             }
         }
-        namespace
-            .map(|n| n.node.clone())
-            .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string())
+        namespace.map(|n| n.node.clone()).unwrap_or_default()
+    }
+
+    /// The file's namespace without reporting (`file_namespace` already did).
+    fn file_namespace_quiet(&self, file: &LoadedFile) -> String {
+        file.parsed
+            .module
+            .items
+            .iter()
+            .find_map(|item| match item {
+                Item::Namespace(name) => Some(name.node.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
     }
 
     /// A service with everything but its routes, which need every service's subsets.
-    fn service_shell(&mut self, file: FileId, decl: &'a ast::Service, namespace: &str) -> Service {
-        let mut host: Option<ast::Spanned<String>> = None;
+    fn service_shell(&mut self, file: FileId, decl: Decl<'a>, namespace: &str) -> Service {
+        let place = decl.place();
+        self.check_placement(decl.body(), place);
+        let mut hosts: Vec<String> = Vec::new();
         let mut ports = Vec::new();
         let mut subsets: Vec<Subset> = Vec::new();
         let mut accepts: Option<Accepts> = None;
@@ -234,19 +535,23 @@ impl<'a> Resolver<'a> {
         let mut settings = Settings::default();
         let mut seen: HashMap<&'static str, Span> = HashMap::new();
         let mut uses = Vec::new();
-        for stmt in &decl.body.stmts {
+        let mut external = External::default();
+        for stmt in &decl.body().stmts {
+            if !place.allows(&stmt.kind) {
+                continue;
+            }
             let keyword = stmt.kind.keyword();
-            if matches!(
-                stmt.kind,
-                StmtKind::Host(_)
-                    | StmtKind::Accepts(_)
-                    | StmtKind::IdempotencyKey(_)
-                    | StmtKind::Routes(_)
-                    | StmtKind::Timeout(_)
-                    | StmtKind::Retry(_)
-                    | StmtKind::Pool(_)
-                    | StmtKind::Eject(_)
-            ) {
+            // Statements a block states once; `host`, `address` and `endpoint` may repeat
+            // where a declaration has several.
+            let once = match &stmt.kind {
+                StmtKind::Host(_) => place == Place::Service,
+                StmtKind::Setting(s) => matches!(s.key.node.as_str(), "resolve" | "location"),
+                StmtKind::Port(_) | StmtKind::Subset(_) | StmtKind::Use(_) | StmtKind::Error => {
+                    false
+                }
+                _ => true,
+            };
+            if once {
                 if let Some(first) = seen.get(keyword) {
                     self.report(repeated(keyword, stmt.span, *first));
                     continue;
@@ -254,20 +559,17 @@ impl<'a> Resolver<'a> {
                 seen.insert(keyword, stmt.span);
             }
             match &stmt.kind {
-                StmtKind::Host(h) => host = Some(h.clone()),
+                StmtKind::Host(h) => hosts.push(h.node.clone()),
                 StmtKind::Port(p) => {
-                    if let Ok(number) = u16::try_from(p.number.node) {
-                        if number > 0 {
-                            ports.push(Port {
-                                number,
-                                protocol: p.protocol.as_ref().map(|n| n.node.to_ascii_lowercase()),
-                                span: stmt.span,
-                            });
-                        }
+                    if let Some(port) = self.port(file, p, stmt.span) {
+                        ports.push(port);
                     }
                 }
                 StmtKind::Subset(subset) => {
-                    for new in subsets_of(subset) {
+                    for mut new in subsets_of(subset) {
+                        if let SubsetDecl::WithPolicy(_, _, block) = subset {
+                            new.policy = Some(self.destination_block(file, block));
+                        }
                         if let Some(first) = subsets.iter().find(|s| s.name == new.name) {
                             let name = ast::Spanned::new(new.name.clone(), new.span);
                             self.report(duplicate("subset", &name, first.span));
@@ -293,31 +595,163 @@ impl<'a> Resolver<'a> {
                     })
                 }
                 StmtKind::Use(name) => uses.push(name),
+                StmtKind::Setting(setting) => {
+                    self.external_setting(setting, stmt.span, &mut external)
+                }
                 StmtKind::Routes(_) | StmtKind::Error => {}
-                other => apply_setting(&mut settings, other, stmt.span, None),
+                other => self.apply_setting(&mut settings, other, stmt.span, None),
             }
         }
         for name in uses {
             self.apply_policy(file, name, &mut settings, Place::Service, &seen);
         }
-        let host = host
-            .map(|h| h.node)
-            .unwrap_or_else(|| format!("{}.{namespace}.svc.cluster.local", decl.name.node));
+        let name = decl.name();
+        if hosts.is_empty() {
+            match decl {
+                Decl::Service(_) => hosts.push(if namespace.is_empty() {
+                    name.node.clone()
+                } else {
+                    format!("{}.{namespace}.svc.cluster.local", name.node)
+                }),
+                Decl::External(_) | Decl::Expose(_) => {
+                    self.report(
+                        Diagnostic::new(
+                            Code::MissingHost,
+                            name.span,
+                            format!("`{}` names no host", name.node),
+                        )
+                        .primary_text("declared without a `host` line")
+                        .help("add the host names it answers for, e.g. `host api.example.com`"),
+                    );
+                    hosts.push(name.node.clone());
+                }
+            }
+        }
+        let (kind, gateways) = match decl {
+            Decl::Service(_) => (ServiceKind::Mesh, Vec::new()),
+            Decl::External(_) => (ServiceKind::External(external), Vec::new()),
+            Decl::Expose(expose) => (
+                ServiceKind::Expose,
+                expose.gateways.iter().map(|g| g.node.clone()).collect(),
+            ),
+        };
         Service {
-            name: decl.name.node.clone(),
+            kind,
+            name: name.node.clone(),
             namespace: namespace.to_string(),
-            host,
-            name_span: decl.name.span,
-            span: decl.span,
+            host: hosts[0].clone(),
+            hosts,
+            gateways,
+            name_span: name.span,
+            span: decl.span(),
             ports,
             subsets,
             accepts,
             idempotency_key,
             timeout: settings.timeout,
             retry: settings.retry,
-            pool: settings.pool,
-            eject: settings.eject,
+            policy: settings.policy,
             routes: None,
+        }
+    }
+
+    fn port(&mut self, file: FileId, decl: &ast::PortDecl, span: Span) -> Option<Port> {
+        let number = u16::try_from(decl.number.node).ok().filter(|n| *n > 0)?;
+        if let Some(protocol) = &decl.protocol {
+            const PROTOCOLS: &[&str] = &[
+                "http", "https", "http2", "grpc", "grpc-web", "tcp", "tls", "mongo", "mysql",
+                "redis", "udp",
+            ];
+            if !PROTOCOLS
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(&protocol.node))
+            {
+                let table: Vec<(&str, &str)> = PROTOCOLS.iter().map(|p| (*p, *p)).collect();
+                self.keyword_value(
+                    Some(&ast::Spanned::new(protocol.node.clone(), protocol.span)),
+                    "protocol",
+                    &table,
+                );
+            }
+        }
+        Some(Port {
+            number,
+            protocol: decl.protocol.as_ref().map(|n| n.node.clone()),
+            name: decl.name.as_ref().map(|n| n.node.clone()),
+            policy: decl
+                .policy
+                .as_ref()
+                .map(|block| self.destination_block(file, block)),
+            span,
+        })
+    }
+
+    /// The policy of a `with { ... }` block of a port or subset.
+    fn destination_block(&mut self, file: FileId, block: &ast::Block) -> DestinationPolicy {
+        self.check_placement(block, Place::Destination);
+        let mut settings = Settings::default();
+        let mut seen: HashMap<&'static str, Span> = HashMap::new();
+        let mut uses = Vec::new();
+        for stmt in &block.stmts {
+            if !Place::Destination.allows(&stmt.kind) {
+                continue;
+            }
+            match &stmt.kind {
+                StmtKind::Use(name) => uses.push(name),
+                StmtKind::Error => {}
+                other => {
+                    let keyword = other.keyword();
+                    if let Some(first) = seen.get(keyword) {
+                        self.report(repeated(keyword, stmt.span, *first));
+                        continue;
+                    }
+                    seen.insert(keyword, stmt.span);
+                    self.apply_setting(&mut settings, other, stmt.span, None);
+                }
+            }
+        }
+        for name in uses {
+            self.apply_policy(file, name, &mut settings, Place::Destination, &seen);
+        }
+        settings.policy
+    }
+
+    fn external_setting(&mut self, setting: &ast::Setting, span: Span, external: &mut External) {
+        let located = |value: String| Located {
+            value,
+            span,
+            via: None,
+        };
+        match setting.key.node.as_str() {
+            "resolve" => {
+                if let Some(mode) = self.keyword_value(
+                    setting.values.first(),
+                    "resolution",
+                    &[
+                        ("dns", "DNS"),
+                        ("static", "STATIC"),
+                        ("none", "NONE"),
+                        ("dns-round-robin", "DNS_ROUND_ROBIN"),
+                        ("dynamic-dns", "DYNAMIC_DNS"),
+                    ],
+                ) {
+                    external.resolution = Some(located(mode));
+                }
+            }
+            "location" => {
+                external.location = self.keyword_value(
+                    setting.values.first(),
+                    "location",
+                    &[("external", "MESH_EXTERNAL"), ("internal", "MESH_INTERNAL")],
+                );
+            }
+            "address" => external
+                .addresses
+                .extend(setting.values.iter().map(|v| located(v.node.clone()))),
+            "endpoint" => external
+                .endpoints
+                .extend(setting.values.iter().map(|v| located(v.node.clone()))),
+            _ => {}
         }
     }
 
@@ -338,7 +772,11 @@ impl<'a> Resolver<'a> {
             if !Place::Policy.allows(&stmt.kind) || explicit.contains_key(keyword) {
                 continue;
             }
-            if place == Place::Rule && matches!(stmt.kind, StmtKind::Pool(_) | StmtKind::Eject(_)) {
+            let destination_only = !matches!(stmt.kind, StmtKind::Timeout(_) | StmtKind::Retry(_));
+            if place == Place::Destination && !destination_only {
+                continue;
+            }
+            if place == Place::Rule && destination_only {
                 self.report(
                     Diagnostic::new(
                         Code::MisplacedStatement,
@@ -354,8 +792,11 @@ impl<'a> Resolver<'a> {
             let already = match stmt.kind {
                 StmtKind::Timeout(_) => settings.timeout.as_ref().map(|s| s.via),
                 StmtKind::Retry(_) => settings.retry.as_ref().map(|s| s.via),
-                StmtKind::Pool(_) => settings.pool.as_ref().map(|s| s.via),
-                StmtKind::Eject(_) => settings.eject.as_ref().map(|s| s.via),
+                StmtKind::Pool(_) => settings.policy.pool.as_ref().map(|s| s.via),
+                StmtKind::Eject(_) => settings.policy.eject.as_ref().map(|s| s.via),
+                StmtKind::Balance(_) => settings.policy.balance.as_ref().map(|s| s.via),
+                StmtKind::Locality(_) => settings.policy.locality.as_ref().map(|s| s.via),
+                StmtKind::Tls(_) => settings.policy.tls.as_ref().map(|s| s.via),
                 _ => None,
             };
             if let Some(Some(previous_use)) = already {
@@ -376,7 +817,165 @@ impl<'a> Resolver<'a> {
                 );
                 continue;
             }
-            apply_setting(settings, &stmt.kind, stmt.span, Some(name.span));
+            self.apply_setting(settings, &stmt.kind, stmt.span, Some(name.span));
+        }
+    }
+
+    fn apply_setting(
+        &mut self,
+        settings: &mut Settings,
+        stmt: &StmtKind,
+        span: Span,
+        via: Option<Span>,
+    ) {
+        fn located<T>(value: T, span: Span, via: Option<Span>) -> Located<T> {
+            Located { value, span, via }
+        }
+        match stmt {
+            StmtKind::Timeout(d) => {
+                if let Some(d) = duration(d) {
+                    settings.timeout = Some(located(d, span, via));
+                }
+            }
+            StmtKind::Retry(spec) => {
+                let policy = RetryPolicy {
+                    attempts: u32::try_from(spec.attempts.node).unwrap_or(u32::MAX),
+                    per_try: spec.per_try.as_ref().and_then(|d| {
+                        duration(d).map(|value| Located {
+                            value,
+                            span: d.span,
+                            via,
+                        })
+                    }),
+                    conditions: spec.conditions.as_ref().map(|names| {
+                        names
+                            .iter()
+                            .map(|n| Located {
+                                value: n.node.clone(),
+                                span: n.span,
+                                via,
+                            })
+                            .collect()
+                    }),
+                };
+                settings.retry = Some(Arc::new(located(policy, span, via)));
+            }
+            StmtKind::Pool(limits) => {
+                let mut pool = ConnectionPool::default();
+                for limit in limits {
+                    let value = match limit.value.node {
+                        Some(n) => Limit::Max(u32::try_from(n).unwrap_or(u32::MAX)),
+                        None => Limit::Unlimited,
+                    };
+                    let slot = match limit.kind.node {
+                        ast::PoolLimitKind::Connections => &mut pool.max_connections,
+                        ast::PoolLimitKind::Pending => &mut pool.max_pending,
+                        ast::PoolLimitKind::Requests => &mut pool.max_requests,
+                        ast::PoolLimitKind::PerConnection => &mut pool.per_connection,
+                    };
+                    *slot = Some(value);
+                }
+                settings.policy.pool = Some(located(pool, span, via));
+            }
+            StmtKind::Eject(spec) => {
+                let percent = |p: &Option<ast::Spanned<f64>>| {
+                    p.as_ref().map(|p| p.node.clamp(0.0, 100.0) as u32)
+                };
+                settings.policy.eject = Some(located(
+                    OutlierDetection {
+                        consecutive_errors: u32::try_from(spec.errors.node).unwrap_or(u32::MAX),
+                        gateway_errors_only: spec.class.node == "gateway-error",
+                        interval: spec.interval.as_ref().and_then(duration),
+                        base_ejection: spec.base_ejection.as_ref().and_then(duration),
+                        max_ejection_percent: percent(&spec.max_percent),
+                        min_health_percent: percent(&spec.min_healthy),
+                    },
+                    span,
+                    via,
+                ));
+            }
+            StmtKind::Balance(spec) => {
+                let balancer = self.balancer(spec);
+                settings.policy.balance = balancer.map(|b| located(b, span, via));
+            }
+            StmtKind::Locality(spec) => {
+                let locality = locality_of(spec);
+                settings.policy.locality = Some(located(locality, span, via));
+            }
+            StmtKind::Tls(spec) => {
+                if let Some(mode) = self.keyword_value(
+                    Some(&ast::Spanned::new(spec.mode.node.clone(), spec.mode.span)),
+                    "TLS mode",
+                    &[
+                        ("istio-mutual", "ISTIO_MUTUAL"),
+                        ("simple", "SIMPLE"),
+                        ("mutual", "MUTUAL"),
+                        ("disable", "DISABLE"),
+                    ],
+                ) {
+                    settings.policy.tls = Some(located(
+                        ClientTls {
+                            mode,
+                            credential: spec.credential.as_ref().map(|c| c.node.clone()),
+                            sni: spec.sni.as_ref().map(|c| c.node.clone()),
+                        },
+                        span,
+                        via,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn balancer(&mut self, spec: &ast::BalanceSpec) -> Option<LoadBalancer> {
+        let warmup = spec
+            .warmup
+            .as_ref()
+            .and_then(|d| d.node.nanos)
+            .map(Duration);
+        match &spec.kind {
+            ast::BalanceKind::Simple(name) => {
+                let simple = self.keyword_value(
+                    Some(&ast::Spanned::new(name.node.clone(), name.span)),
+                    "load balancer",
+                    &[
+                        ("least-request", "LEAST_REQUEST"),
+                        ("round-robin", "ROUND_ROBIN"),
+                        ("random", "RANDOM"),
+                        ("passthrough", "PASSTHROUGH"),
+                    ],
+                )?;
+                Some(LoadBalancer {
+                    simple: Some(simple),
+                    hash: None,
+                    warmup,
+                })
+            }
+            ast::BalanceKind::Hash { key, table } => {
+                let key = match key {
+                    ast::HashKey::Header(h) => HashKey::Header(h.node.clone()),
+                    ast::HashKey::Query(q) => HashKey::Query(q.node.clone()),
+                    ast::HashKey::SourceIp(_) => HashKey::SourceIp,
+                    ast::HashKey::Cookie { name, ttl, path } => HashKey::Cookie {
+                        name: name.node.clone(),
+                        ttl: ttl.as_ref().and_then(|d| d.node.nanos).map(Duration),
+                        path: path.as_ref().map(|p| p.node.clone()),
+                    },
+                };
+                let table = table.as_ref().map(|(kind, size)| {
+                    if kind.node == "ring" {
+                        HashTable::Ring(size.node)
+                    } else {
+                        HashTable::Maglev(size.node)
+                    }
+                });
+                Some(LoadBalancer {
+                    simple: None,
+                    hash: Some(ConsistentHash { key, table }),
+                    warmup,
+                })
+            }
         }
     }
 
@@ -418,6 +1017,10 @@ impl<'a> Resolver<'a> {
                 continue;
             }
             by_name.insert(key, service.name_span);
+            // Route tables bound to different gateways may share a host.
+            if !service.gateways.is_empty() {
+                continue;
+            }
             if let Some((first, first_name)) = by_host.get(service.host.as_str()) {
                 self.report(
                     Diagnostic::new(
@@ -438,15 +1041,16 @@ impl<'a> Resolver<'a> {
     fn routes(
         &mut self,
         file: FileId,
-        decl: &'a ast::Service,
+        decl: Decl<'a>,
         index: usize,
         mesh: &Mesh,
     ) -> Option<RouteTable> {
-        let table = decl.body.stmts.iter().find_map(|s| match &s.kind {
+        let table = decl.body().stmts.iter().find_map(|s| match &s.kind {
             StmtKind::Routes(table) => Some(table),
             _ => None,
         })?;
         let service = &mesh.services[index];
+        let kind = self.route_kind(table, service);
         let mut rules = Vec::new();
         for rule in &table.rules {
             let (matches, catch_all, head_span) = match &rule.guard {
@@ -465,26 +1069,145 @@ impl<'a> Resolver<'a> {
             let destinations = rule
                 .destinations
                 .iter()
-                .filter_map(|d| self.destination(d, service, mesh))
+                .filter_map(|d| {
+                    self.destination(
+                        &d.target,
+                        d.port.as_ref(),
+                        d.weight.as_ref(),
+                        d.span,
+                        service,
+                        mesh,
+                    )
+                })
                 .collect::<Vec<_>>();
             let resolved = destinations.len() == rule.destinations.len();
             let mut settings = Settings::default();
             let mut seen: HashMap<&'static str, Span> = HashMap::new();
+            let mut mirrors = Vec::new();
+            let mut faults = Vec::new();
+            let mut rewrite: Option<Rewrite> = None;
+            let mut headers = Headers::default();
+            let mut cors = None;
             if let Some(body) = &rule.body {
                 self.check_placement(body, Place::Rule);
                 let mut uses = Vec::new();
                 for stmt in &body.stmts {
+                    if !Place::Rule.allows(&stmt.kind) {
+                        continue;
+                    }
                     let keyword = stmt.kind.keyword();
                     match &stmt.kind {
-                        StmtKind::Timeout(_) | StmtKind::Retry(_) => {
+                        StmtKind::Timeout(_) | StmtKind::Retry(_) | StmtKind::Cors(_) => {
                             if let Some(first) = seen.get(keyword) {
                                 self.report(repeated(keyword, stmt.span, *first));
                                 continue;
                             }
                             seen.insert(keyword, stmt.span);
-                            apply_setting(&mut settings, &stmt.kind, stmt.span, None);
+                            if let StmtKind::Cors(spec) = &stmt.kind {
+                                cors = Some(Located {
+                                    value: cors_of(spec),
+                                    span: stmt.span,
+                                    via: None,
+                                });
+                            } else {
+                                self.apply_setting(&mut settings, &stmt.kind, stmt.span, None);
+                            }
                         }
                         StmtKind::Use(name) => uses.push(name),
+                        StmtKind::Mirror(mirror) => {
+                            if let Some(destination) = self.destination(
+                                &mirror.target,
+                                mirror.port.as_ref(),
+                                None,
+                                stmt.span,
+                                service,
+                                mesh,
+                            ) {
+                                mirrors.push(Mirror {
+                                    destination,
+                                    percent: mirror.percent.as_ref().map(|p| p.node),
+                                    span: stmt.span,
+                                });
+                            }
+                        }
+                        StmtKind::Fault(fault) => {
+                            let kind = match &fault.kind {
+                                ast::FaultKind::Delay(d) => match d.node.nanos {
+                                    Some(n) => FaultKind::Delay(Duration(n)),
+                                    None => continue,
+                                },
+                                ast::FaultKind::Abort(status) => {
+                                    FaultKind::Abort(u32::try_from(status.node).unwrap_or(u32::MAX))
+                                }
+                                ast::FaultKind::AbortGrpc(status) => {
+                                    FaultKind::AbortGrpc(status.node.clone())
+                                }
+                            };
+                            let same = |f: &&Located<Fault>| {
+                                std::mem::discriminant(&f.value.kind)
+                                    == std::mem::discriminant(&kind)
+                                    || matches!(
+                                        (&f.value.kind, &kind),
+                                        (FaultKind::Abort(_), FaultKind::AbortGrpc(_))
+                                            | (FaultKind::AbortGrpc(_), FaultKind::Abort(_))
+                                    )
+                            };
+                            if let Some(first) = faults.iter().find(same) {
+                                self.report(repeated("fault", stmt.span, first.span));
+                                continue;
+                            }
+                            faults.push(Located {
+                                value: Fault {
+                                    kind,
+                                    percent: fault.percent.as_ref().map(|p| p.node),
+                                    unscoped: fault.unscoped.is_some(),
+                                },
+                                span: stmt.span,
+                                via: None,
+                            });
+                        }
+                        StmtKind::Rewrite(spec) => {
+                            let rewrite = rewrite.get_or_insert_with(Rewrite::default);
+                            let (slot, what) = match spec {
+                                ast::RewriteSpec::Path(_) | ast::RewriteSpec::Regex(..) => (
+                                    rewrite.uri.is_some() || rewrite.regex.is_some(),
+                                    "rewrite path",
+                                ),
+                                ast::RewriteSpec::Authority(_) => {
+                                    (rewrite.authority.is_some(), "rewrite authority")
+                                }
+                            };
+                            if slot {
+                                self.report(
+                                    Diagnostic::new(
+                                        Code::DuplicateSetting,
+                                        stmt.span,
+                                        format!("`{what}` is given twice in this rule"),
+                                    )
+                                    .primary_text("second one")
+                                    .help(format!("keep one `{what}`")),
+                                );
+                                continue;
+                            }
+                            match spec {
+                                ast::RewriteSpec::Path(path) => {
+                                    rewrite.uri = Some(path.node.clone())
+                                }
+                                ast::RewriteSpec::Authority(a) => {
+                                    rewrite.authority = Some(a.node.clone())
+                                }
+                                ast::RewriteSpec::Regex(pattern, sub) => {
+                                    rewrite.regex = Some((pattern.node.clone(), sub.node.clone()))
+                                }
+                            }
+                        }
+                        StmtKind::Headers(ops) => {
+                            let edits = match ops.side {
+                                ast::HeaderSide::Request => &mut headers.request,
+                                ast::HeaderSide::Response => &mut headers.response,
+                            };
+                            header_edits(edits, &ops.ops);
+                        }
                         _ => {}
                     }
                 }
@@ -492,6 +1215,7 @@ impl<'a> Resolver<'a> {
                     self.apply_policy(file, name, &mut settings, Place::Rule, &seen);
                 }
             }
+            let action = rule.action.as_ref().map(|action| self.action(action));
             rules.push(Rule {
                 matches,
                 catch_all,
@@ -500,23 +1224,106 @@ impl<'a> Resolver<'a> {
                 resolved,
                 timeout: settings.timeout.or_else(|| service.timeout.clone()),
                 retry: settings.retry.or_else(|| service.retry.clone()),
+                mirrors,
+                faults,
+                rewrite,
+                headers,
+                cors,
+                action,
                 span: rule.span,
             });
         }
         Some(RouteTable {
+            kind,
             rules,
             span: table.span,
         })
     }
 
+    /// `routes tcp { }` as written, else by the ports: HTTP unless every port speaks
+    /// TLS (then TLS) or plain TCP.
+    fn route_kind(&mut self, table: &ast::RouteTable, service: &Service) -> RouteKind {
+        if let Some(kind) = &table.kind {
+            let spanned = ast::Spanned::new(kind.node.clone(), kind.span);
+            return match self
+                .keyword_value(
+                    Some(&spanned),
+                    "route table kind",
+                    &[("http", "http"), ("tls", "tls"), ("tcp", "tcp")],
+                )
+                .as_deref()
+            {
+                Some("tls") => RouteKind::Tls,
+                Some("tcp") => RouteKind::Tcp,
+                _ => RouteKind::Http,
+            };
+        }
+        let protocols: Vec<String> = service
+            .ports
+            .iter()
+            .filter_map(|p| p.protocol.as_ref().map(|p| p.to_ascii_lowercase()))
+            .collect();
+        let http = |p: &str| matches!(p, "http" | "http2" | "grpc" | "grpc-web");
+        if protocols.is_empty() || protocols.iter().any(|p| http(p)) {
+            RouteKind::Http
+        } else if protocols.iter().any(|p| p == "tls" || p == "https") {
+            RouteKind::Tls
+        } else {
+            RouteKind::Tcp
+        }
+    }
+
+    fn action(&mut self, action: &ast::Action) -> RouteAction {
+        match action {
+            ast::Action::Redirect(fields, span) => {
+                let mut redirect = (None, None, None, None, None);
+                for (key, value) in fields {
+                    match key.node.as_str() {
+                        "path" => redirect.0 = Some(value.node.clone()),
+                        "authority" => redirect.1 = Some(value.node.clone()),
+                        "scheme" => redirect.2 = Some(value.node.clone()),
+                        "port" => redirect.3 = value.node.parse::<u16>().ok(),
+                        _ => {
+                            redirect.4 = value.node.parse::<u32>().ok().map(|code| Located {
+                                value: code,
+                                span: value.span,
+                                via: None,
+                            })
+                        }
+                    }
+                }
+                RouteAction::Redirect {
+                    uri: redirect.0,
+                    authority: redirect.1,
+                    scheme: redirect.2,
+                    port: redirect.3,
+                    code: redirect.4,
+                    span: *span,
+                }
+            }
+            ast::Action::Respond { status, body, span } => RouteAction::Respond {
+                status: Located {
+                    value: u32::try_from(status.node).unwrap_or(u32::MAX),
+                    span: status.span,
+                    via: None,
+                },
+                body: body.as_ref().map(|b| b.node.clone()),
+                span: *span,
+            },
+        }
+    }
+
     fn destination(
         &mut self,
-        dest: &ast::Destination,
+        target: &[Name],
+        port: Option<&ast::Spanned<u64>>,
+        weight: Option<&ast::Spanned<f64>>,
+        span: Span,
         service: &Service,
         mesh: &Mesh,
     ) -> Option<Destination> {
-        let port = dest.port.as_ref().and_then(|p| u16::try_from(p.node).ok());
-        let weight = dest.weight.as_ref().map(|w| Located {
+        let port = port.and_then(|p| u16::try_from(p.node).ok());
+        let weight = weight.map(|w| Located {
             value: w.node,
             span: w.span,
             via: None,
@@ -526,9 +1333,9 @@ impl<'a> Resolver<'a> {
             subset: subset.map(str::to_string),
             port,
             weight: weight.clone(),
-            span: dest.span,
+            span,
         };
-        match dest.target.as_slice() {
+        match target {
             [name] => {
                 if let Some(subset) = service.subset(&name.node) {
                     return Some(make(&service.host, Some(&subset.name)));
@@ -676,6 +1483,7 @@ fn subsets_of(decl: &SubsetDecl) -> Vec<Subset> {
             .map(|n| Subset {
                 name: n.node.clone(),
                 labels: vec![("version".to_string(), n.node.clone())],
+                policy: None,
                 span: n.span,
             })
             .collect(),
@@ -686,12 +1494,14 @@ fn subsets_of(decl: &SubsetDecl) -> Vec<Subset> {
                     .iter()
                     .map(|l| (l.key.node.clone(), l.value.node.clone()))
                     .collect(),
+                policy: None,
                 span: name.span,
             }]
         }
         SubsetDecl::WithPolicy(name, None, _) => vec![Subset {
             name: name.node.clone(),
             labels: vec![("version".to_string(), name.node.clone())],
+            policy: None,
             span: name.span,
         }],
     }
@@ -701,72 +1511,64 @@ fn duration(d: &ast::Spanned<ast::Duration>) -> Option<Duration> {
     d.node.nanos.map(Duration)
 }
 
-fn apply_setting(settings: &mut Settings, stmt: &StmtKind, span: Span, via: Option<Span>) {
-    fn located<T>(value: T, span: Span, via: Option<Span>) -> Located<T> {
-        Located { value, span, via }
+fn locality_of(spec: &ast::LocalitySpec) -> Locality {
+    match spec {
+        ast::LocalitySpec::FailoverPriority(labels) => Locality::FailoverPriority(
+            labels
+                .iter()
+                .map(|l| match l.node.as_str() {
+                    "region" => "topology.kubernetes.io/region".to_string(),
+                    "zone" => "topology.kubernetes.io/zone".to_string(),
+                    "subzone" => "topology.istio.io/subzone".to_string(),
+                    "network" => "topology.istio.io/network".to_string(),
+                    other => other.to_string(),
+                })
+                .collect(),
+        ),
+        ast::LocalitySpec::Failover { from, to } => Locality::Failover {
+            from: from.node.clone(),
+            to: to.node.clone(),
+        },
+        ast::LocalitySpec::Distribute { from, to } => Locality::Distribute {
+            from: from.node.clone(),
+            to: to
+                .iter()
+                .map(|(target, weight)| (target.node.clone(), weight.node.round() as u32))
+                .collect(),
+        },
+        ast::LocalitySpec::Off(_) => Locality::Off,
     }
-    match stmt {
-        StmtKind::Timeout(d) => {
-            if let Some(d) = duration(d) {
-                settings.timeout = Some(located(d, span, via));
+}
+
+fn cors_of(spec: &ast::CorsSpec) -> Cors {
+    Cors {
+        origins: spec
+            .origins
+            .iter()
+            .map(|(op, v)| (*op, v.node.clone()))
+            .collect(),
+        methods: spec.methods.iter().map(|m| m.node.clone()).collect(),
+        allow_headers: spec.allow_headers.iter().map(|h| h.node.clone()).collect(),
+        expose_headers: spec.expose_headers.iter().map(|h| h.node.clone()).collect(),
+        max_age: spec
+            .max_age
+            .as_ref()
+            .and_then(|d| d.node.nanos)
+            .map(Duration),
+        credentials: spec.credentials.is_some(),
+    }
+}
+
+fn header_edits(edits: &mut HeaderEdits, ops: &[ast::HeaderOp]) {
+    for op in ops {
+        match op {
+            ast::HeaderOp::Set(name, value) => {
+                edits.set.push((name.node.clone(), value.node.clone()))
             }
-        }
-        StmtKind::Retry(spec) => {
-            let policy = RetryPolicy {
-                attempts: u32::try_from(spec.attempts.node).unwrap_or(u32::MAX),
-                per_try: spec.per_try.as_ref().and_then(|d| {
-                    duration(d).map(|value| Located {
-                        value,
-                        span: d.span,
-                        via,
-                    })
-                }),
-                conditions: spec.conditions.as_ref().map(|names| {
-                    names
-                        .iter()
-                        .map(|n| Located {
-                            value: n.node.clone(),
-                            span: n.span,
-                            via,
-                        })
-                        .collect()
-                }),
-            };
-            settings.retry = Some(Arc::new(located(policy, span, via)));
-        }
-        StmtKind::Pool(limits) => {
-            let mut pool = ConnectionPool::default();
-            for limit in limits {
-                let value = match limit.value.node {
-                    Some(n) => Limit::Max(u32::try_from(n).unwrap_or(u32::MAX)),
-                    None => Limit::Unlimited,
-                };
-                let slot = match limit.kind.node {
-                    ast::PoolLimitKind::Connections => &mut pool.max_connections,
-                    ast::PoolLimitKind::Pending => &mut pool.max_pending,
-                    ast::PoolLimitKind::Requests => &mut pool.max_requests,
-                    ast::PoolLimitKind::PerConnection => &mut pool.per_connection,
-                };
-                *slot = Some(value);
+            ast::HeaderOp::Add(name, value) => {
+                edits.add.push((name.node.clone(), value.node.clone()))
             }
-            settings.pool = Some(located(pool, span, via));
+            ast::HeaderOp::Remove(name) => edits.remove.push(name.node.clone()),
         }
-        StmtKind::Eject(spec) => {
-            let percent =
-                |p: &Option<ast::Spanned<f64>>| p.as_ref().map(|p| p.node.clamp(0.0, 100.0) as u32);
-            settings.eject = Some(located(
-                OutlierDetection {
-                    consecutive_errors: u32::try_from(spec.errors.node).unwrap_or(u32::MAX),
-                    gateway_errors_only: spec.class.node == "gateway-error",
-                    interval: spec.interval.as_ref().and_then(duration),
-                    base_ejection: spec.base_ejection.as_ref().and_then(duration),
-                    max_ejection_percent: percent(&spec.max_percent),
-                    min_health_percent: percent(&spec.min_healthy),
-                },
-                span,
-                via,
-            ));
-        }
-        _ => {}
     }
 }

@@ -26,8 +26,12 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
                 check_conflicts(m, out);
             }
         }
-        check_reachability(&table.rules, out);
-        if !table.rules.iter().any(takes_everything) {
+        check_reachability(&table.rules, &service.hosts, out);
+        if !table
+            .rules
+            .iter()
+            .any(|r| takes_everything(r, &service.hosts))
+        {
             out.push(missing_catch_all(service, &table.rules, table.span));
         }
     }
@@ -267,19 +271,21 @@ fn field_name(field: &Field) -> String {
 }
 
 /// `else`, or a `when` with a match that every request satisfies.
-fn takes_everything(rule: &Rule) -> bool {
+fn takes_everything(rule: &Rule, hosts: &[String]) -> bool {
     rule.catch_all
         || rule
             .matches
             .iter()
-            .any(|m| m.conditions.iter().all(always_true))
+            .any(|m| m.conditions.iter().all(|c| always_true(c, hosts)))
 }
 
-/// A condition every request satisfies: a path prefix of "/" or "", a regex `.*`.
-fn always_true(c: &Condition) -> bool {
+/// A condition every request satisfies: a path prefix of "/" or "", a regex `.*`, the
+/// server name of a table that answers for that one host.
+fn always_true(c: &Condition, hosts: &[String]) -> bool {
     match (&c.field, &c.test) {
         (Field::Path, Test::Compare(StringOp::Prefix, v)) => v.node.is_empty() || v.node == "/",
         (Field::Path | Field::Method, Test::Compare(StringOp::Regex, v)) => v.node == ".*",
+        (Field::Sni, Test::Compare(StringOp::Exact, v)) => hosts == [v.node.clone()],
         _ => false,
     }
 }
@@ -287,7 +293,7 @@ fn always_true(c: &Condition) -> bool {
 /// How many earlier rules a rule is compared with for shadowing.
 const MAX_SHADOW_DISTANCE: usize = 200;
 
-fn check_reachability(rules: &[Rule], out: &mut Vec<Diagnostic>) {
+fn check_reachability(rules: &[Rule], hosts: &[String], out: &mut Vec<Diagnostic>) {
     let mut catch_all: Option<&Rule> = None;
     for (j, rule) in rules.iter().enumerate() {
         if let Some(earlier) = catch_all {
@@ -314,7 +320,7 @@ fn check_reachability(rules: &[Rule], out: &mut Vec<Diagnostic>) {
                     window
                         .iter()
                         .flat_map(|r| r.matches.iter())
-                        .find(|earlier| subsumes(earlier, m))
+                        .find(|earlier| subsumes(earlier, m, hosts))
                         .map(|earlier| earlier.span)
                 })
                 .collect();
@@ -333,7 +339,7 @@ fn check_reachability(rules: &[Rule], out: &mut Vec<Diagnostic>) {
                 );
             }
         }
-        if takes_everything(rule) {
+        if takes_everything(rule, hosts) {
             catch_all = Some(rule);
         }
     }
@@ -353,10 +359,10 @@ fn dedup(mut spans: Vec<Span>) -> Vec<Span> {
 }
 
 /// Whether every request that satisfies `narrow` also satisfies `wide`.
-pub(crate) fn subsumes(wide: &Match, narrow: &Match) -> bool {
+pub(crate) fn subsumes(wide: &Match, narrow: &Match, hosts: &[String]) -> bool {
     wide.conditions
         .iter()
-        .all(|w| always_true(w) || narrow.conditions.iter().any(|n| implies(n, w)))
+        .all(|w| always_true(w, hosts) || narrow.conditions.iter().any(|n| implies(n, w)))
 }
 
 /// Whether a value that passes `n` always passes `w` (same field).

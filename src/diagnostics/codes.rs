@@ -162,6 +162,14 @@ namespace says so itself with `service NAME in NAMESPACE`.
 
 Fix: remove one `namespace` line.";
 
+    MissingHost = "E0211", "an external service or `expose` block names no host",
+"A service of the mesh is found at `NAME.NAMESPACE.svc.cluster.local` unless it says
+otherwise; an external service or an `expose` block has no such default and must name
+the hosts it answers for.
+
+    external payments { port 443 tls }                          // error
+    external payments { host api.payments.example  port 443 tls } // fine";
+
     WeightsNotHundred = "E0301", "the weights of a split do not add up to 100%",
 "Istio requires the weights of the destinations of one route to add up to 100.
 
@@ -313,6 +321,18 @@ Istio: at most 2147483647. For no limit, write `unlimited`.
 
     eject after 5 consecutive 4xx          // error
     eject after 5 consecutive 5xx          // fine";
+
+    UnknownValue = "E0610", "a word that is not one of the values a setting takes",
+"Settings such as `balance`, `resolve`, `location`, `tls`, `egress` and port protocols take
+one of a fixed set of words, which routec spells the way Istio does in the YAML:
+
+    balance least-request | round-robin | random | passthrough
+    resolve dns | static | none | dns-round-robin | dynamic-dns
+    location external | internal
+    tls istio-mutual | simple | mutual | disable
+    egress registry-only | allow-any
+
+The Istio spelling (`LEAST_REQUEST`) is accepted too.";
 
     InvalidHost = "E0606", "a host name Istio rejects",
 "Hosts are DNS names: labels of letters, digits and `-`, separated by dots, at most 253

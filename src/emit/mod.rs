@@ -27,12 +27,17 @@ pub struct Document {
 impl Document {
     /// A file name for `routec build -o DIR`: unique per object.
     pub fn file_name(&self) -> String {
-        format!(
-            "{}.{}.{}.yaml",
-            self.namespace,
-            self.name,
-            self.kind.to_ascii_lowercase()
-        )
+        let kind = self.kind.to_ascii_lowercase();
+        let name = if self.name.is_empty() {
+            "mesh"
+        } else {
+            &self.name
+        };
+        if self.namespace.is_empty() {
+            format!("{name}.{kind}.yaml")
+        } else {
+            format!("{}.{name}.{kind}.yaml", self.namespace)
+        }
     }
 
     /// The document with its source comment, as it appears in a stream or a file.
