@@ -200,6 +200,7 @@ impl<'a> Printer<'a> {
                 self.out.push_str(" with ");
                 self.block(policy);
             }
+            StmtKind::ShadowSafe => self.out.push_str("shadow-safe"),
             StmtKind::Accepts(methods) => {
                 self.out.push_str("accepts ");
                 self.names(methods);

@@ -164,6 +164,8 @@ pub struct Service {
     /// `accepts`: the methods the service serves; `None` when it does not say.
     pub accepts: Option<Accepts>,
     pub idempotency_key: Option<Located<String>>,
+    /// `shadow-safe`: where it was declared.
+    pub shadow_safe: Option<Span>,
     pub timeout: Option<Located<Duration>>,
     pub retry: Option<Arc<Located<RetryPolicy>>>,
     pub policy: DestinationPolicy,

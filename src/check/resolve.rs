@@ -59,7 +59,13 @@ impl Place {
                     || route
                     || matches!(
                         stmt,
-                        Host(_) | Port(_) | Subset(_) | Accepts(_) | IdempotencyKey(_) | Routes(_)
+                        Host(_)
+                            | Port(_)
+                            | Subset(_)
+                            | Accepts(_)
+                            | IdempotencyKey(_)
+                            | Routes(_)
+                            | ShadowSafe
                     )
             }
             Place::External => {
@@ -532,6 +538,7 @@ impl<'a> Resolver<'a> {
         let mut subsets: Vec<Subset> = Vec::new();
         let mut accepts: Option<Accepts> = None;
         let mut idempotency_key = None;
+        let mut shadow_safe = None::<Span>;
         let mut settings = Settings::default();
         let mut seen: HashMap<&'static str, Span> = HashMap::new();
         let mut uses = Vec::new();
@@ -595,6 +602,7 @@ impl<'a> Resolver<'a> {
                     })
                 }
                 StmtKind::Use(name) => uses.push(name),
+                StmtKind::ShadowSafe => shadow_safe = Some(stmt.span),
                 StmtKind::Setting(setting) => {
                     self.external_setting(setting, stmt.span, &mut external)
                 }
@@ -648,6 +656,7 @@ impl<'a> Resolver<'a> {
             subsets,
             accepts,
             idempotency_key,
+            shadow_safe,
             timeout: settings.timeout,
             retry: settings.retry,
             policy: settings.policy,

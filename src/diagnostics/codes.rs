@@ -265,6 +265,90 @@ Fix: write `retry off`, or give a positive number of attempts.";
 "Methods are GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE and PATCH,
 written in capitals.";
 
+    LocalityWithoutEjection = "E0701", "locality load balancing without outlier detection: failover never happens",
+"Locality-aware load balancing keeps traffic in the caller's zone and region, and
+fails over to the next locality only when the endpoints there are unhealthy. Envoy learns
+that only from outlier detection: without `eject`, it never sees an endpoint as
+unhealthy, and failover never happens.
+
+    service search {
+      locality failover zone, region          // error
+    }
+    service search {
+      locality failover zone, region
+      eject after 5 consecutive 5xx every 10s for 30s   // fine
+    }";
+
+    EjectEverything = "W0702", "outlier detection that can eject every endpoint",
+"With `max` over 50% (or no `min-healthy`), a wave of errors can eject most or all
+endpoints of a service at once, turning a partial failure into a full outage (503 UH).
+Istio's own guidance keeps ejection at or below 50% and sets a minimum of healthy
+endpoints below which ejection stops.
+
+Fix: `eject after 5 consecutive 5xx every 10s for 30s { max 50% min-healthy 30% }`.";
+
+    EjectTooEager = "W0703", "outlier detection after 1 or 2 consecutive errors",
+"Ejecting an endpoint after one or two errors reacts to noise: a single slow
+dependency or a deploy ejects healthy endpoints and shifts their load onto the rest.
+Five consecutive errors is the common starting point.";
+
+    UnscopedFault = "E0704", "fault injection on a rule that every request can match",
+"Injecting faults into production traffic is an outage, not a test. Scope the rule by a
+header that only synthetic traffic carries, or say explicitly that every request the
+rule matches is meant:
+
+    when header x-chaos-test == \"true\" -> v1 { fault abort 503 10% }   // fine
+    else -> v1 { fault abort 503 10% unscoped }                          // fine, on purpose";
+
+    RetryOnFault = "W0705", "retries or a timeout on a rule that injects faults",
+"Istio does not retry injected aborts, and an injected delay counts against the route
+timeout, so retry and timeout settings on a rule with fault injection do not behave as
+they would for real failures; the test does not show what production would do.
+
+Fix: test resilience with faults on the callee's rule, and keep retries on the caller.";
+
+    UnsafeMirror = "W0706", "mirroring a route that can carry non-idempotent requests",
+"A mirrored request runs on the shadow target too. If the route can carry POST or PATCH
+(or any method, when the service declares none), the shadow repeats their side effects:
+a second charge, a second e-mail, a second row.
+
+Fix: mirror only idempotent traffic (`accepts GET, HEAD` or a method match), or declare
+the shadow target safe for it with `shadow-safe` (it writes nowhere that matters).";
+
+    UnusedSubset = "W0707", "a subset that no route sends traffic to",
+"A subset that no rule or mirror names is either left over or meant for a route that
+was forgotten. Istio keeps its cluster around regardless.";
+
+    MaglevNotPrime = "E0708", "a Maglev table size that is not prime",
+"Envoy's Maglev load balancer requires a prime table size (65537 by default).";
+
+    RedirectNotRedirectCode = "E0709", "a redirect with a status code that is not a redirection",
+"`redirect ... code N` takes a 3xx status: 301, 302, 303, 307 or 308.";
+
+    FaultPercentOutOfRange = "E0710", "a fault percentage outside 0.0001% to 100%",
+"Istio's fault percentages range from 0.0001 to 100.";
+
+    DnsWildcardHost = "E0711", "DNS resolution of a wildcard host",
+"An external service resolved by DNS needs hosts DNS can resolve: a wildcard host
+(`*.example.com`) has no address to look up. Use `resolve none` for wildcards.";
+
+    TcpWithoutAddress = "E0712", "an external TCP port without addresses or endpoints",
+"Plain TCP carries no host name, so Istio tells external TCP services apart by address:
+a ServiceEntry with a TCP port and `resolve none` needs `address` lines (IPs or CIDRs).";
+
+    DuplicateHostPort = "E0713", "two external services claim the same host and port",
+"Two ServiceEntries for one host and port conflict; Istio picks one of them.";
+
+    HttpsWithoutTls = "E0714", "an HTTPS or TLS listener without TLS settings",
+"A gateway listener for HTTPS or TLS must say how TLS is handled: `simple cert NAME`,
+`mutual cert NAME`, `passthrough`, `istio-mutual`.
+
+    listen https 443 host \"shop.example.com\"                       // error
+    listen https 443 host \"shop.example.com\" simple cert shop-cert // fine";
+
+    DuplicatePortName = "E0715", "two listeners of one gateway share a port name",
+"Server port names must be unique within a gateway.";
+
     InvalidRegex = "E0501", "a regular expression that Envoy would reject (RE2)",
 "Istio and Envoy use RE2: no look-around ((?=...), (?!...), (?<=...), (?<!...)), no
 backreferences (\\1), a pattern of 1 to 1024 bytes. A regex matches the whole value.

@@ -106,6 +106,8 @@ pub enum StmtKind {
     /// `subset v1, v2` (each selects `version: NAME`) or `subset canary { k: v, ... }`.
     Subset(SubsetDecl),
     Accepts(Vec<Name>),
+    /// `shadow-safe`: mirrored requests may reach this service whatever their method.
+    ShadowSafe,
     IdempotencyKey(Spanned<String>),
     Timeout(Spanned<Duration>),
     Retry(Box<RetrySpec>),
@@ -277,6 +279,7 @@ impl StmtKind {
             StmtKind::Port(_) => "port",
             StmtKind::Subset(_) => "subset",
             StmtKind::Accepts(_) => "accepts",
+            StmtKind::ShadowSafe => "shadow-safe",
             StmtKind::IdempotencyKey(_) => "idempotency-key",
             StmtKind::Timeout(_) => "timeout",
             StmtKind::Retry(_) => "retry",

@@ -203,6 +203,8 @@ pub enum Tok<'s> {
     Body,
     #[token("source-ip")]
     SourceIp,
+    #[token("shadow-safe")]
+    ShadowSafe,
 
     #[token("->")]
     Arrow,
@@ -361,6 +363,7 @@ impl Tok<'_> {
             Tok::Code => "code",
             Tok::Body => "body",
             Tok::SourceIp => "source-ip",
+            Tok::ShadowSafe => "shadow-safe",
             Tok::Arrow => "->",
             Tok::EqEq => "==",
             Tok::PrefixEq => "^=",
