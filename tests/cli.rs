@@ -44,7 +44,7 @@ service reviews {
 const ERROR: &str = r#"namespace bookinfo
 
 service reviews {
-  subset v1, v2
+  subset v1
   routes {
     when header x-qa-user == "true" -> v3
     else -> v1

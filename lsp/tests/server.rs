@@ -246,11 +246,11 @@ async fn a_conflict_between_two_files_shows_in_both() {
     let main = root.path().join("a-main.route");
     let canary = root.path().join("b-canary.route");
     let main_text =
-        "namespace shop\n\nservice reviews {\n  host reviews.shop.example.com\n  subset v1\n}\n";
+        "namespace shop\n\nservice reviews {\n  host reviews.shop.example.com\n  subset v1\n  routes { else -> v1 }\n}\n";
     std::fs::write(&main, main_text).unwrap();
     std::fs::write(
         &canary,
-        "namespace shop\n\nservice reviews-canary {\n  host reviews.shop.example.com\n  subset v2\n}\n",
+        "namespace shop\n\nservice reviews-canary {\n  host reviews.shop.example.com\n  subset v2\n  routes { else -> v2 }\n}\n",
     )
     .unwrap();
     let (mut client, _) = Client::start(Some(root.path()), json!({})).await;

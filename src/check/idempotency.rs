@@ -63,14 +63,14 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn accepted(service: &Service) -> BTreeSet<Method> {
+pub(crate) fn accepted(service: &Service) -> BTreeSet<Method> {
     match &service.accepts {
         Some(accepts) => accepts.methods.iter().copied().collect(),
         None => Method::ALL.into_iter().collect(),
     }
 }
 
-fn non_idempotent(methods: &BTreeSet<Method>) -> Vec<Method> {
+pub(crate) fn non_idempotent(methods: &BTreeSet<Method>) -> Vec<Method> {
     methods
         .iter()
         .copied()
@@ -79,7 +79,7 @@ fn non_idempotent(methods: &BTreeSet<Method>) -> Vec<Method> {
 }
 
 /// The methods a rule can receive, before earlier rules take their share.
-fn carried(rule: &Rule, base: &BTreeSet<Method>) -> BTreeSet<Method> {
+pub(crate) fn carried(rule: &Rule, base: &BTreeSet<Method>) -> BTreeSet<Method> {
     if rule.catch_all {
         return base.clone();
     }
@@ -116,7 +116,7 @@ fn method_passes(method: Method, (op, value): (StringOp, &str)) -> bool {
 }
 
 /// Methods no later rule can see: those of matches that test nothing but the method.
-fn methods_taken_wholesale(rule: &Rule, base: &BTreeSet<Method>) -> BTreeSet<Method> {
+pub(crate) fn methods_taken_wholesale(rule: &Rule, base: &BTreeSet<Method>) -> BTreeSet<Method> {
     if rule.catch_all {
         return base.clone();
     }

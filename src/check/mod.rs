@@ -4,10 +4,15 @@
 //! The CLI and the language server both come here through `crate::analyze`: there is one
 //! implementation of each rule.
 
+pub mod destination;
+pub mod external;
+pub mod faults;
 pub mod idempotency;
+pub mod mirror;
 pub mod regex;
 pub mod resolve;
 pub mod routes;
+pub mod subsets;
 pub mod timeouts;
 pub mod values;
 
@@ -26,6 +31,19 @@ pub fn run(loaded: &Loaded) -> (Mesh, Vec<Diagnostic>) {
     routes::check(&mesh, &mut diagnostics);
     idempotency::check(&mesh, &mut diagnostics);
     timeouts::check(&mesh, &mut diagnostics);
+    destination::check(&mesh, &mut diagnostics);
+    faults::check(&mesh, &mut diagnostics);
+    mirror::check(&mesh, &mut diagnostics);
+    // Whether a subset is used is only known once every route resolves.
+    let syntax_errors = loaded.diagnostics.iter().any(Diagnostic::is_error)
+        || loaded
+            .files
+            .iter()
+            .any(|f| f.parsed.diagnostics.iter().any(Diagnostic::is_error));
+    if !syntax_errors && !diagnostics.iter().any(Diagnostic::is_error) {
+        subsets::check(&mesh, &mut diagnostics);
+    }
+    external::check(&mesh, &mut diagnostics);
     (mesh, diagnostics)
 }
 

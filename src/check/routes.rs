@@ -22,6 +22,7 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
             if rule.resolved {
                 check_split(rule, out);
             }
+            check_redirect(rule, out);
             for m in rule.matches.iter() {
                 check_conflicts(m, out);
             }
@@ -162,6 +163,28 @@ fn check_split(rule: &Rule, out: &mut Vec<Diagnostic>) {
             diagnostic = diagnostic.help("make the weights add up to 100%");
         }
         out.push(diagnostic);
+    }
+}
+
+fn check_redirect(rule: &Rule, out: &mut Vec<Diagnostic>) {
+    let Some(crate::model::RouteAction::Redirect {
+        code: Some(code), ..
+    }) = &rule.action
+    else {
+        return;
+    };
+    if !matches!(code.value, 301 | 302 | 303 | 307 | 308) {
+        out.push(
+            Diagnostic::new(
+                Code::RedirectNotRedirectCode,
+                code.span,
+                format!("{} is not a redirection status", code.value),
+            )
+            .primary_text("a redirect answers with a 3xx status")
+            .help(
+                "write `code 301` (permanent), `302` (temporary), `307` or `308` (keep the method)",
+            ),
+        );
     }
 }
 

@@ -469,7 +469,7 @@ mod tests {
             out,
             "service a { subset v2, v3 subset stable { version: v1 } routes { else -> stable } }"
         );
-        assert!(analyze_one(&out).diagnostics.is_empty());
+        assert!(!analyze_one(&out).has_errors());
     }
 
     #[test]
