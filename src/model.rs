@@ -38,6 +38,8 @@ pub struct External {
     pub location: Option<String>,
     /// `DNS`, `STATIC`, `NONE`, `DNS_ROUND_ROBIN`, when written.
     pub resolution: Option<Located<String>>,
+    /// A `resolve` line was written but named no known mode (already reported).
+    pub resolution_invalid: bool,
     pub addresses: Vec<Located<String>>,
     pub endpoints: Vec<Located<String>>,
 }

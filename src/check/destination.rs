@@ -22,7 +22,12 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
 fn check_policy(service: &Service, policy: &DestinationPolicy, out: &mut Vec<Diagnostic>) {
     if let Some(locality) = &policy.locality {
         let ejects = policy.eject.is_some() || service.policy.eject.is_some();
-        if !ejects && !matches!(locality.value, crate::model::Locality::Off) {
+        // Failover is the part that needs health; `distribute` applies regardless.
+        let fails_over = matches!(
+            locality.value,
+            crate::model::Locality::FailoverPriority(_) | crate::model::Locality::Failover { .. }
+        );
+        if !ejects && fails_over {
             out.push(
                 Diagnostic::new(
                     Code::LocalityWithoutEjection,

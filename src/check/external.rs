@@ -45,7 +45,11 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
                 "tcp" | "mongo" | "mysql" | "redis"
             )
         };
-        if resolution == "NONE" && external.addresses.is_empty() && external.endpoints.is_empty() {
+        if resolution == "NONE"
+            && !external.resolution_invalid
+            && external.addresses.is_empty()
+            && external.endpoints.is_empty()
+        {
             if let Some(port) = service
                 .ports
                 .iter()

@@ -54,23 +54,40 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
                     .help("select test traffic with a header (`when header x-chaos-test == \"true\" -> ...`), or write `unscoped` after the fault if every matching request is meant"),
                 );
             }
-            let settings = [
-                rule.retry
-                    .as_ref()
-                    .filter(|r| r.value.attempts > 0)
-                    .map(|r| (r.via.unwrap_or(r.span), "retries")),
-                rule.timeout
-                    .as_ref()
-                    .map(|t| (t.via.unwrap_or(t.span), "a timeout")),
+            // Only the rule's own settings: the service's apply to every rule, and a rule
+            // cannot switch them off.
+            let own_retry = rule.retry.as_ref().filter(|r| {
+                r.value.attempts > 0 && service.retry.as_ref().is_none_or(|s| s.span != r.span)
+            });
+            let own_timeout = rule
+                .timeout
+                .as_ref()
+                .filter(|t| service.timeout.as_ref().is_none_or(|s| s.span != t.span));
+            let mut settings = vec![
+                own_retry.map(|r| {
+                    (
+                        r.via.unwrap_or(r.span),
+                        "retries",
+                        "Istio does not retry injected faults",
+                    )
+                }),
+                own_timeout.map(|t| {
+                    (
+                        t.via.unwrap_or(t.span),
+                        "a timeout",
+                        "an injected delay counts against the timeout",
+                    )
+                }),
             ];
-            for (span, what) in settings.into_iter().flatten() {
+            settings.dedup_by_key(|s| s.map(|(span, _, _)| span));
+            for (span, what, why) in settings.into_iter().flatten() {
                 out.push(
                     Diagnostic::new(
                         Code::RetryOnFault,
                         span,
                         format!("{what} on a rule that injects faults"),
                     )
-                    .primary_text("Istio does not retry injected faults; injected delays count against the timeout")
+                    .primary_text(why)
                     .label(first.span, "the fault")
                     .help("inject the fault on the callee's route and keep retries and timeouts on the caller"),
                 );

@@ -453,7 +453,7 @@ impl<'a> Resolver<'a> {
         let mut diagnostic = Diagnostic::new(
             Code::UnknownValue,
             value.span,
-            format!("`{}` is not a {what}", value.node),
+            format!("`{}` is not a valid {what}", value.node),
         )
         .primary_text(format!("not one of: {}", words.join(", ")));
         diagnostic = match closest(&value.node.to_ascii_lowercase(), words.iter().copied()) {
@@ -745,6 +745,8 @@ impl<'a> Resolver<'a> {
                     ],
                 ) {
                     external.resolution = Some(located(mode));
+                } else {
+                    external.resolution_invalid = true;
                 }
             }
             "location" => {
@@ -1286,19 +1288,50 @@ impl<'a> Resolver<'a> {
         match action {
             ast::Action::Redirect(fields, span) => {
                 let mut redirect = (None, None, None, None, None);
+                let mut seen: HashMap<&str, Span> = HashMap::new();
                 for (key, value) in fields {
+                    if let Some(first) = seen.insert(&key.node, key.span) {
+                        self.report(repeated(&key.node, key.span, first));
+                        continue;
+                    }
+                    let number = |text: &str| text.parse::<u32>().ok();
                     match key.node.as_str() {
                         "path" => redirect.0 = Some(value.node.clone()),
                         "authority" => redirect.1 = Some(value.node.clone()),
                         "scheme" => redirect.2 = Some(value.node.clone()),
-                        "port" => redirect.3 = value.node.parse::<u16>().ok(),
-                        _ => {
-                            redirect.4 = value.node.parse::<u32>().ok().map(|code| Located {
-                                value: code,
-                                span: value.span,
-                                via: None,
-                            })
-                        }
+                        "port" => match number(&value.node)
+                            .and_then(|p| u16::try_from(p).ok())
+                            .filter(|p| *p > 0)
+                        {
+                            Some(port) => redirect.3 = Some(port),
+                            None => self.report(
+                                Diagnostic::new(
+                                    Code::PortOutOfRange,
+                                    value.span,
+                                    format!("`{}` is not a port", value.node),
+                                )
+                                .primary_text("ports are 1 to 65535")
+                                .help("write the port to redirect to, such as `port 8443`"),
+                            ),
+                        },
+                        _ => match number(&value.node) {
+                            Some(code) => {
+                                redirect.4 = Some(Located {
+                                    value: code,
+                                    span: value.span,
+                                    via: None,
+                                })
+                            }
+                            None => self.report(
+                                Diagnostic::new(
+                                    Code::InvalidLiteral,
+                                    value.span,
+                                    format!("`{}` is not a status code", value.node),
+                                )
+                                .primary_text("a redirect code is a number")
+                                .help("write `code 301` (permanent) or `code 302` (temporary)"),
+                            ),
+                        },
                     }
                 }
                 RouteAction::Redirect {
