@@ -27,7 +27,7 @@ pub enum ServiceKind {
     /// `service`: a workload of the mesh.
     Mesh,
     /// `external`: outside the mesh, registered with a ServiceEntry.
-    External(External),
+    External(Box<External>),
     /// `expose NAME on GATEWAY`: a route table bound to gateways, routing to services.
     Expose,
 }
@@ -195,7 +195,7 @@ pub struct Port {
     /// As written; Istio reads protocols case-insensitively.
     pub protocol: Option<String>,
     pub name: Option<String>,
-    pub policy: Option<DestinationPolicy>,
+    pub policy: Option<Box<DestinationPolicy>>,
     pub span: Span,
 }
 
@@ -204,7 +204,7 @@ pub struct Subset {
     pub name: String,
     /// Label pairs in the order written.
     pub labels: Vec<(String, String)>,
-    pub policy: Option<DestinationPolicy>,
+    pub policy: Option<Box<DestinationPolicy>>,
     pub span: Span,
 }
 
@@ -379,11 +379,11 @@ pub struct Rule {
     pub retry: Option<Arc<Located<RetryPolicy>>>,
     pub mirrors: Vec<Mirror>,
     pub faults: Vec<Located<Fault>>,
-    pub rewrite: Option<Rewrite>,
-    pub headers: Headers,
-    pub cors: Option<Located<Cors>>,
+    pub rewrite: Option<Box<Rewrite>>,
+    pub headers: Option<Box<Headers>>,
+    pub cors: Option<Box<Located<Cors>>>,
     /// `-> redirect ...` / `-> respond ...` instead of destinations.
-    pub action: Option<RouteAction>,
+    pub action: Option<Box<RouteAction>>,
     pub span: Span,
 }
 

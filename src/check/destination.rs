@@ -11,8 +11,8 @@ use crate::model::{DestinationPolicy, HashTable, Mesh, Service};
 pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
     for service in &mesh.services {
         let policies = std::iter::once(&service.policy)
-            .chain(service.ports.iter().filter_map(|p| p.policy.as_ref()))
-            .chain(service.subsets.iter().filter_map(|s| s.policy.as_ref()));
+            .chain(service.ports.iter().filter_map(|p| p.policy.as_deref()))
+            .chain(service.subsets.iter().filter_map(|s| s.policy.as_deref()));
         for policy in policies {
             check_policy(service, policy, out);
         }

@@ -575,7 +575,7 @@ impl<'a> Resolver<'a> {
                 StmtKind::Subset(subset) => {
                     for mut new in subsets_of(subset) {
                         if let SubsetDecl::WithPolicy(_, _, block) = subset {
-                            new.policy = Some(self.destination_block(file, block));
+                            new.policy = Some(Box::new(self.destination_block(file, block)));
                         }
                         if let Some(first) = subsets.iter().find(|s| s.name == new.name) {
                             let name = ast::Spanned::new(new.name.clone(), new.span);
@@ -637,7 +637,7 @@ impl<'a> Resolver<'a> {
         }
         let (kind, gateways) = match decl {
             Decl::Service(_) => (ServiceKind::Mesh, Vec::new()),
-            Decl::External(_) => (ServiceKind::External(external), Vec::new()),
+            Decl::External(_) => (ServiceKind::External(Box::new(external)), Vec::new()),
             Decl::Expose(expose) => (
                 ServiceKind::Expose,
                 expose.gateways.iter().map(|g| g.node.clone()).collect(),
@@ -690,7 +690,7 @@ impl<'a> Resolver<'a> {
             policy: decl
                 .policy
                 .as_ref()
-                .map(|block| self.destination_block(file, block)),
+                .map(|block| Box::new(self.destination_block(file, block))),
             span,
         })
     }
@@ -1226,7 +1226,10 @@ impl<'a> Resolver<'a> {
                     self.apply_policy(file, name, &mut settings, Place::Rule, &seen);
                 }
             }
-            let action = rule.action.as_ref().map(|action| self.action(action));
+            let action = rule
+                .action
+                .as_ref()
+                .map(|action| Box::new(self.action(action)));
             rules.push(Rule {
                 matches,
                 catch_all,
@@ -1237,9 +1240,10 @@ impl<'a> Resolver<'a> {
                 retry: settings.retry.or_else(|| service.retry.clone()),
                 mirrors,
                 faults,
-                rewrite,
-                headers,
-                cors,
+                rewrite: rewrite.map(Box::new),
+                headers: (!headers.request.is_empty() || !headers.response.is_empty())
+                    .then(|| Box::new(headers)),
+                cors: cors.map(Box::new),
                 action,
                 span: rule.span,
             });

@@ -28,10 +28,16 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
             }
         }
         check_reachability(&table.rules, &service.hosts, out);
-        if !table
-            .rules
-            .iter()
-            .any(|r| takes_everything(r, &service.hosts))
+        // Only HTTP tables of services answer 404 NR for what matches nothing; a table
+        // bound to gateways routes the paths it exposes on purpose, and TCP and TLS
+        // tables select by port and server name.
+        let needs_catch_all = table.kind == crate::model::RouteKind::Http
+            && service.kind != crate::model::ServiceKind::Expose;
+        if needs_catch_all
+            && !table
+                .rules
+                .iter()
+                .any(|r| takes_everything(r, &service.hosts))
         {
             out.push(missing_catch_all(service, &table.rules, table.span));
         }
@@ -169,7 +175,7 @@ fn check_split(rule: &Rule, out: &mut Vec<Diagnostic>) {
 fn check_redirect(rule: &Rule, out: &mut Vec<Diagnostic>) {
     let Some(crate::model::RouteAction::Redirect {
         code: Some(code), ..
-    }) = &rule.action
+    }) = rule.action.as_deref()
     else {
         return;
     };

@@ -90,7 +90,13 @@ pub fn check(module: &Module, out: &mut Vec<Diagnostic>) {
                 if let Some(namespace) = &expose.namespace {
                     check_name(namespace, NameRole::Namespace, out);
                 }
-                check_block(&expose.body, out);
+                // A route table bound to gateways may take every host: `host "*"`.
+                for stmt in &expose.body.stmts {
+                    match &stmt.kind {
+                        StmtKind::Host(host) if host.node == "*" => {}
+                        _ => check_stmt(stmt, out),
+                    }
+                }
             }
             Item::Mesh(block) => check_block(block, out),
             Item::Import(_) | Item::Error(_) => {}

@@ -426,7 +426,7 @@ fn destination_rule(service: &Service) -> Option<DestinationRuleSpec<'_>> {
         .ports
         .iter()
         .filter_map(|p| {
-            let policy = traffic_policy(p.policy.as_ref()?)?;
+            let policy = traffic_policy(p.policy.as_deref()?)?;
             Some(PortTrafficPolicy {
                 port: PortSelector { number: p.number },
                 policy,
@@ -455,7 +455,7 @@ fn destination_rule(service: &Service) -> Option<DestinationRuleSpec<'_>> {
                         .map(|(k, v)| (k.clone(), v.as_str()))
                         .collect(),
                 ),
-                traffic_policy: s.policy.as_ref().and_then(traffic_policy),
+                traffic_policy: s.policy.as_deref().and_then(traffic_policy),
             })
             .collect(),
     })
@@ -930,7 +930,7 @@ fn destination(dest: &Destination) -> DestinationSpec<'_> {
 
 fn http_route(rule: &Rule) -> HttpRoute<'_> {
     let (mirror, mirror_percentage, mirrors) = mirrors(&rule.mirrors);
-    let (redirect, direct_response) = match &rule.action {
+    let (redirect, direct_response) = match rule.action.as_deref() {
         Some(RouteAction::Redirect {
             uri,
             authority,
@@ -977,7 +977,10 @@ fn http_route(rule: &Rule) -> HttpRoute<'_> {
         mirror_percentage,
         mirrors,
         cors_policy: rule.cors.as_ref().map(|c| cors(&c.value)),
-        headers: headers(&rule.headers.request, &rule.headers.response),
+        headers: rule
+            .headers
+            .as_deref()
+            .and_then(|h| headers(&h.request, &h.response)),
     }
 }
 
