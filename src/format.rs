@@ -47,7 +47,9 @@ impl<'a> Printer<'a> {
                 Item::Import(import) => (import.span, false),
                 Item::Service(service) => (service.span, true),
                 Item::Policy(policy) => (policy.span, true),
-                Item::External(service) | Item::Gateway(service) => (service.span, true),
+                Item::External(service) | Item::Gateway(service) | Item::Sidecar(service) => {
+                    (service.span, true)
+                }
                 Item::Expose(expose) => (expose.span, true),
                 Item::Mesh(block) => (self.keyword_before(block.span, "mesh"), true),
                 Item::Error(_) => continue,
@@ -79,6 +81,7 @@ impl<'a> Printer<'a> {
                 Item::Service(service) => self.declaration("service", service),
                 Item::External(service) => self.declaration("external", service),
                 Item::Gateway(service) => self.declaration("gateway", service),
+                Item::Sidecar(service) => self.declaration("sidecar", service),
                 Item::Expose(expose) => {
                     self.out.push_str("expose ");
                     self.out.push_str(&expose.name.node);
@@ -403,7 +406,9 @@ impl<'a> Printer<'a> {
                     self.out.push(' ');
                     self.texts(&setting.values);
                 }
-                if !setting.labels.is_empty() {
+                if !setting.labels.is_empty() && setting.key.node == "endpoint" {
+                    self.labels(&setting.labels);
+                } else if !setting.labels.is_empty() {
                     self.out.push(' ');
                     for (i, label) in setting.labels.iter().enumerate() {
                         if i > 0 {

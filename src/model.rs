@@ -19,6 +19,26 @@ pub struct Mesh {
     pub gateways: Vec<Gateway>,
     /// `mesh { egress registry-only }`
     pub egress: Option<Located<String>>,
+    pub sidecars: Vec<Sidecar>,
+}
+
+/// `sidecar NAME { egress "ns/*" ... }`: what the sidecars of a namespace may reach.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sidecar {
+    pub name: String,
+    pub namespace: String,
+    pub name_span: Span,
+    /// `namespace/host` patterns of `egress[].hosts`.
+    pub egress_hosts: Vec<String>,
+    /// `REGISTRY_ONLY` or `ALLOW_ANY`, when written.
+    pub outbound: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    pub address: String,
+    /// Port name to the endpoint's own port number.
+    pub ports: Vec<(String, u32)>,
 }
 
 /// What a `Service` of the model was declared as.
@@ -41,7 +61,7 @@ pub struct External {
     /// A `resolve` line was written but named no known mode (already reported).
     pub resolution_invalid: bool,
     pub addresses: Vec<Located<String>>,
-    pub endpoints: Vec<Located<String>>,
+    pub endpoints: Vec<Located<Endpoint>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

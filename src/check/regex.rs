@@ -34,7 +34,11 @@ pub fn check(module: &Module, out: &mut Vec<Diagnostic>) {
             }
             Item::Policy(policy) => check_block(&policy.body, out),
             Item::Expose(expose) => check_block(&expose.body, out),
-            Item::Mesh(_) | Item::Namespace(_) | Item::Import(_) | Item::Error(_) => {}
+            Item::Sidecar(_)
+            | Item::Mesh(_)
+            | Item::Namespace(_)
+            | Item::Import(_)
+            | Item::Error(_) => {}
         }
     }
 }

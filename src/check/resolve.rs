@@ -15,10 +15,10 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::load::{Loaded, LoadedFile};
 use crate::model::{
     Accepts, ClientTls, ConnectionPool, ConsistentHash, Cors, Destination, DestinationPolicy,
-    Duration, External, Fault, FaultKind, Gateway, HashKey, HashTable, HeaderEdits, Headers, Limit,
-    LoadBalancer, Locality, Located, Mesh, Method, Mirror, OutlierDetection, Port, RetryPolicy,
-    Rewrite, RouteAction, RouteKind, RouteTable, Rule, Server, ServerTls, Service, ServiceKind,
-    Subset,
+    Duration, Endpoint, External, Fault, FaultKind, Gateway, HashKey, HashTable, HeaderEdits,
+    Headers, Limit, LoadBalancer, Locality, Located, Mesh, Method, Mirror, OutlierDetection, Port,
+    RetryPolicy, Rewrite, RouteAction, RouteKind, RouteTable, Rule, Server, ServerTls, Service,
+    ServiceKind, Subset,
 };
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Guard, Item, Name, StmtKind, SubsetDecl};
@@ -35,6 +35,7 @@ enum Place {
     Rule,
     /// `port N P with { }` and `subset S with { }`: destination policy only.
     Destination,
+    Sidecar,
 }
 
 impl Place {
@@ -81,7 +82,7 @@ impl Place {
                 route || matches!(stmt, Host(_) | Routes(_) | Accepts(_) | IdempotencyKey(_))
             }
             Place::Gateway => matches!(stmt, Listen(_)) || setting(&["selector"]),
-            Place::Mesh => setting(&["egress"]),
+            Place::Mesh | Place::Sidecar => setting(&["egress"]),
             Place::Policy => destination || matches!(stmt, Timeout(_) | Retry(_)),
             Place::Rule => route || rule_only,
             Place::Destination => destination || matches!(stmt, Use(_)),
@@ -98,6 +99,7 @@ impl Place {
             Place::Policy => "a policy",
             Place::Rule => "a rule",
             Place::Destination => "a port or subset policy",
+            Place::Sidecar => "a sidecar",
         }
     }
 
@@ -111,6 +113,7 @@ impl Place {
             Place::Policy => "timeout, retry, pool, eject, balance, locality and tls",
             Place::Rule => "timeout, retry, use, mirror, fault, rewrite, request-headers, response-headers and cors",
             Place::Destination => "pool, eject, balance, locality, tls and use",
+            Place::Sidecar => "egress",
         }
     }
 
@@ -328,6 +331,39 @@ impl<'a> Resolver<'a> {
                             continue;
                         }
                         mesh.gateways.push(gateway);
+                    }
+                    Item::Sidecar(decl) => {
+                        self.check_placement(&decl.body, Place::Sidecar);
+                        let namespace = decl
+                            .namespace
+                            .as_ref()
+                            .map(|n| n.node.clone())
+                            .unwrap_or_else(|| file_namespace.clone());
+                        let mut sidecar = crate::model::Sidecar {
+                            name: decl.name.node.clone(),
+                            namespace,
+                            name_span: decl.name.span,
+                            egress_hosts: Vec::new(),
+                            outbound: None,
+                        };
+                        for stmt in &decl.body.stmts {
+                            let StmtKind::Setting(setting) = &stmt.kind else {
+                                continue;
+                            };
+                            if setting.key.node != "egress" {
+                                continue;
+                            }
+                            for value in &setting.values {
+                                match value.node.to_ascii_lowercase().as_str() {
+                                    "registry-only" => {
+                                        sidecar.outbound = Some("REGISTRY_ONLY".into())
+                                    }
+                                    "allow-any" => sidecar.outbound = Some("ALLOW_ANY".into()),
+                                    _ => sidecar.egress_hosts.push(value.node.clone()),
+                                }
+                            }
+                        }
+                        mesh.sidecars.push(sidecar);
                     }
                     Item::Mesh(block) => {
                         self.check_placement(block, Place::Mesh);
@@ -759,9 +795,20 @@ impl<'a> Resolver<'a> {
             "address" => external
                 .addresses
                 .extend(setting.values.iter().map(|v| located(v.node.clone()))),
-            "endpoint" => external
-                .endpoints
-                .extend(setting.values.iter().map(|v| located(v.node.clone()))),
+            "endpoint" => external.endpoints.extend(setting.values.iter().map(|v| {
+                Located {
+                    value: Endpoint {
+                        address: v.node.clone(),
+                        ports: setting
+                            .labels
+                            .iter()
+                            .filter_map(|l| Some((l.key.node.clone(), l.value.node.parse().ok()?)))
+                            .collect(),
+                    },
+                    span,
+                    via: None,
+                }
+            })),
             _ => {}
         }
     }

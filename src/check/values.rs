@@ -78,7 +78,7 @@ pub fn check(module: &Module, out: &mut Vec<Diagnostic>) {
                 check_name(&policy.name, NameRole::Policy, out);
                 check_block(&policy.body, out);
             }
-            Item::External(service) | Item::Gateway(service) => {
+            Item::External(service) | Item::Gateway(service) | Item::Sidecar(service) => {
                 check_name(&service.name, NameRole::Service, out);
                 if let Some(namespace) = &service.namespace {
                     check_name(namespace, NameRole::Namespace, out);

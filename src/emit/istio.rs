@@ -35,10 +35,51 @@ pub fn emit(mesh: &Mesh, sources: &SourceMap) -> Vec<Document> {
             documents.push(document(service, sources, "VirtualService", &spec));
         }
     }));
+    for sidecar in &mesh.sidecars {
+        documents.push(sidecar_document(sidecar, sources));
+    }
     if let Some(egress) = &mesh.egress {
         documents.extend(egress_mode(mesh, egress, sources));
     }
     documents
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SidecarDeclSpec<'a> {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    egress: Vec<EgressListener<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outbound_traffic_policy: Option<OutboundTrafficPolicy<'a>>,
+}
+
+#[derive(Serialize)]
+struct EgressListener<'a> {
+    hosts: &'a [String],
+}
+
+fn sidecar_document(sidecar: &crate::model::Sidecar, sources: &SourceMap) -> Document {
+    let spec = SidecarDeclSpec {
+        egress: if sidecar.egress_hosts.is_empty() {
+            Vec::new()
+        } else {
+            vec![EgressListener {
+                hosts: &sidecar.egress_hosts,
+            }]
+        },
+        outbound_traffic_policy: sidecar
+            .outbound
+            .as_deref()
+            .map(|mode| OutboundTrafficPolicy { mode }),
+    };
+    object(
+        "Sidecar",
+        &sidecar.name,
+        &sidecar.namespace,
+        sidecar.name_span,
+        sources,
+        &spec,
+    )
 }
 
 fn document<S: Serialize>(
@@ -196,6 +237,8 @@ struct ServicePortSpec<'a> {
 #[derive(Serialize)]
 struct EndpointSpec<'a> {
     address: &'a str,
+    #[serde(skip_serializing_if = "OrderedMap::is_empty")]
+    ports: OrderedMap<u32>,
 }
 
 fn service_entry(service: &Service, sources: &SourceMap) -> Document {
@@ -228,7 +271,10 @@ fn service_entry(service: &Service, sources: &SourceMap) -> Document {
         endpoints: external
             .endpoints
             .iter()
-            .map(|e| EndpointSpec { address: &e.value })
+            .map(|e| EndpointSpec {
+                address: &e.value.address,
+                ports: OrderedMap(e.value.ports.clone()),
+            })
             .collect(),
     };
     document(service, sources, "ServiceEntry", &spec)

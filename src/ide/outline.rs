@@ -35,7 +35,11 @@ pub(crate) fn document_symbols(analysis: &Analysis, file: FileId) -> Vec<Documen
             Item::Service(service) => out.push(service_symbol(analysis, &index, service)),
             Item::Policy(policy) => out.push(policy_symbol(policy)),
             Item::Import(_) | Item::Error(_) => {}
-            Item::External(_) | Item::Gateway(_) | Item::Expose(_) | Item::Mesh(_) => {}
+            Item::External(_)
+            | Item::Gateway(_)
+            | Item::Expose(_)
+            | Item::Mesh(_)
+            | Item::Sidecar(_) => {}
         }
     }
     out

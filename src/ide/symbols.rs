@@ -365,7 +365,11 @@ impl<'a> Walker<'_, 'a> {
                     self.block(&policy.body, None);
                 }
                 Item::Error(_) => {}
-                Item::External(_) | Item::Gateway(_) | Item::Expose(_) | Item::Mesh(_) => {}
+                Item::External(_)
+                | Item::Gateway(_)
+                | Item::Expose(_)
+                | Item::Mesh(_)
+                | Item::Sidecar(_) => {}
             }
         }
     }

@@ -41,6 +41,8 @@ pub enum Item {
     Expose(Expose),
     /// `mesh { ... }`: mesh-wide settings.
     Mesh(Block),
+    /// `sidecar NAME { egress "ns/*", ... }`: what the sidecars of a namespace may reach.
+    Sidecar(Service),
     /// Text the parser skipped while recovering.
     Error(Span),
 }

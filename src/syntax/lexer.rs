@@ -205,6 +205,8 @@ pub enum Tok<'s> {
     SourceIp,
     #[token("shadow-safe")]
     ShadowSafe,
+    #[token("sidecar")]
+    Sidecar,
 
     #[token("->")]
     Arrow,
@@ -364,6 +366,7 @@ impl Tok<'_> {
             Tok::Body => "body",
             Tok::SourceIp => "source-ip",
             Tok::ShadowSafe => "shadow-safe",
+            Tok::Sidecar => "sidecar",
             Tok::Arrow => "->",
             Tok::EqEq => "==",
             Tok::PrefixEq => "^=",

@@ -328,6 +328,7 @@ fn is_soft_keyword(word: &str) -> bool {
         "endpoint",
         "mesh",
         "egress",
+        "sidecar",
         "gateway",
         "selector",
         "listen",
