@@ -225,11 +225,20 @@ impl<'a> Printer<'a> {
                 self.out.push_str("pool {");
                 for limit in limits {
                     self.out.push(' ');
+                    if limit.kind.node == PoolLimitKind::H2Upgrade {
+                        self.out.push_str(if limit.value.node == Some(1) {
+                            "h2-upgrade"
+                        } else {
+                            "h2-upgrade off"
+                        });
+                        continue;
+                    }
                     self.out.push_str(match limit.kind.node {
                         PoolLimitKind::Connections => "connections",
                         PoolLimitKind::Pending => "pending",
                         PoolLimitKind::Requests => "requests",
                         PoolLimitKind::PerConnection => "per-connection",
+                        PoolLimitKind::H2Upgrade => "h2-upgrade",
                     });
                     self.out.push(' ');
                     match limit.value.node {

@@ -348,6 +348,8 @@ pub struct ConnectionPool {
     pub max_pending: Option<Limit>,
     pub max_requests: Option<Limit>,
     pub per_connection: Option<Limit>,
+    /// `h2-upgrade` (true) or `h2-upgrade off` (false).
+    pub h2_upgrade: Option<bool>,
 }
 
 /// A pool limit: a number, or `unlimited`.

@@ -921,6 +921,10 @@ impl<'a> Resolver<'a> {
             StmtKind::Pool(limits) => {
                 let mut pool = ConnectionPool::default();
                 for limit in limits {
+                    if limit.kind.node == ast::PoolLimitKind::H2Upgrade {
+                        pool.h2_upgrade = Some(limit.value.node == Some(1));
+                        continue;
+                    }
                     let value = match limit.value.node {
                         Some(n) => Limit::Max(u32::try_from(n).unwrap_or(u32::MAX)),
                         None => Limit::Unlimited,
@@ -930,6 +934,7 @@ impl<'a> Resolver<'a> {
                         ast::PoolLimitKind::Pending => &mut pool.max_pending,
                         ast::PoolLimitKind::Requests => &mut pool.max_requests,
                         ast::PoolLimitKind::PerConnection => &mut pool.per_connection,
+                        ast::PoolLimitKind::H2Upgrade => continue,
                     };
                     *slot = Some(value);
                 }

@@ -34,6 +34,7 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
         let needs_catch_all = table.kind == crate::model::RouteKind::Http
             && service.kind != crate::model::ServiceKind::Expose;
         if needs_catch_all
+            && !covers_every_http_port(service, &table.rules)
             && !table
                 .rules
                 .iter()
@@ -297,6 +298,37 @@ fn field_name(field: &Field) -> String {
         Field::Port => "the port".to_string(),
         Field::Sni => "the server name (SNI)".to_string(),
     }
+}
+
+/// Rules that match on nothing but the port, one for each HTTP port of the service:
+/// together they take every HTTP request.
+fn covers_every_http_port(service: &Service, rules: &[Rule]) -> bool {
+    let http_ports: Vec<u16> = service
+        .ports
+        .iter()
+        .filter(|p| {
+            p.protocol.as_deref().is_some_and(|p| {
+                matches!(
+                    p.to_ascii_lowercase().as_str(),
+                    "http" | "http2" | "grpc" | "grpc-web"
+                )
+            })
+        })
+        .map(|p| p.number)
+        .collect();
+    let matched: Vec<u16> = rules
+        .iter()
+        .flat_map(|r| r.matches.iter())
+        .filter_map(|m| match m.conditions.as_slice() {
+            [Condition {
+                field: Field::Port,
+                test: Test::Compare(StringOp::Exact, value),
+                ..
+            }] => value.node.parse().ok(),
+            _ => None,
+        })
+        .collect();
+    !http_ports.is_empty() && http_ports.iter().all(|p| matched.contains(p))
 }
 
 /// `else`, or a `when` with a match that every request satisfies.

@@ -947,6 +947,7 @@ fn check_pool_limit(limit: &PoolLimit, out: &mut Vec<Diagnostic>) {
         PoolLimitKind::Pending => "pending",
         PoolLimitKind::Requests => "requests",
         PoolLimitKind::PerConnection => "per-connection",
+        PoolLimitKind::H2Upgrade => return,
     };
     out.push(
         Diagnostic::new(

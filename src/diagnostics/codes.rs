@@ -199,7 +199,7 @@ gateway) with the response flag NR (no route). The last rule of every table shou
 
 Fix: add `else -> SUBSET` as the last rule.";
 
-    UnreachableRule = "E0304", "a rule can never match: an earlier rule takes every request it would",
+    UnreachableRule = "W0304", "a rule can never match: an earlier rule takes every request it would",
 "Rules are tried top to bottom and the first match wins. A rule after `else`, or one
 whose every match is at least as narrow as an earlier rule's match (the same conditions
 or more; a longer prefix of the same path), never receives a request.

@@ -432,6 +432,8 @@ struct HttpSettings {
     http2_max_requests: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_requests_per_connection: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    h2_upgrade_policy: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -618,10 +620,14 @@ fn connection_pool(pool: &ConnectionPool) -> ConnectionPoolSettings {
         http1_max_pending_requests: limit(pool.max_pending),
         http2_max_requests: limit(pool.max_requests),
         max_requests_per_connection: per_connection,
+        h2_upgrade_policy: pool
+            .h2_upgrade
+            .map(|up| if up { "UPGRADE" } else { "DO_NOT_UPGRADE" }),
     };
     let http_set = http.http1_max_pending_requests.is_some()
         || http.http2_max_requests.is_some()
-        || http.max_requests_per_connection.is_some();
+        || http.max_requests_per_connection.is_some()
+        || http.h2_upgrade_policy.is_some();
     ConnectionPoolSettings {
         tcp,
         http: http_set.then_some(http),

@@ -379,6 +379,8 @@ pub enum PoolLimitKind {
     Requests,
     /// Requests per connection before it is closed.
     PerConnection,
+    /// Upgrade HTTP/1.1 connections to HTTP/2: value 1 (yes) or 0 (`off`).
+    H2Upgrade,
 }
 
 /// `eject after 5 consecutive 5xx every 10s for 30s { max 50% min-healthy 30% }`

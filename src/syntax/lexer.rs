@@ -207,6 +207,8 @@ pub enum Tok<'s> {
     ShadowSafe,
     #[token("sidecar")]
     Sidecar,
+    #[token("h2-upgrade")]
+    H2Upgrade,
 
     #[token("->")]
     Arrow,
@@ -367,6 +369,7 @@ impl Tok<'_> {
             Tok::SourceIp => "source-ip",
             Tok::ShadowSafe => "shadow-safe",
             Tok::Sidecar => "sidecar",
+            Tok::H2Upgrade => "h2-upgrade",
             Tok::Arrow => "->",
             Tok::EqEq => "==",
             Tok::PrefixEq => "^=",
