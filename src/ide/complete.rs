@@ -26,6 +26,14 @@ const TOP_KEYWORDS: &[(&str, &str)] = &[
     ("import", "import std/NAME or import \"file.route\""),
     ("service", "service NAME { ... }"),
     ("policy", "settings to apply with `use NAME`"),
+    ("external", "a service outside the mesh (ServiceEntry)"),
+    ("gateway", "an ingress gateway and its listeners"),
+    (
+        "expose",
+        "expose NAME on GATEWAY { host ...  routes { ... } }",
+    ),
+    ("mesh", "mesh-wide settings: egress registry-only"),
+    ("sidecar", "what a namespace's sidecars may reach"),
 ];
 
 const SERVICE_KEYWORDS: &[(&str, &str)] = &[
@@ -46,10 +54,39 @@ const SERVICE_KEYWORDS: &[(&str, &str)] = &[
     ("eject", "eject after 5 consecutive 5xx every 10s for 30s"),
     ("use", "apply a policy"),
     ("routes", "the route table: when ... -> ..., else -> ..."),
+    (
+        "balance",
+        "the load balancer: least-request, round-robin, random, hash ...",
+    ),
+    ("locality", "locality failover zone, region"),
+    (
+        "tls",
+        "TLS towards the service: istio-mutual, simple, mutual, disable",
+    ),
+    ("shadow-safe", "mirrored requests may reach this service"),
 ];
 
-const POLICY_KEYWORDS: &[&str] = &["timeout", "retry", "pool", "eject"];
-const RULE_BODY_KEYWORDS: &[&str] = &["timeout", "retry", "use"];
+const POLICY_KEYWORDS: &[&str] = &[
+    "timeout", "retry", "pool", "eject", "balance", "locality", "tls",
+];
+const RULE_BODY_KEYWORDS: &[&str] = &[
+    "timeout",
+    "retry",
+    "use",
+    "mirror",
+    "fault",
+    "rewrite",
+    "request-headers",
+    "response-headers",
+    "cors",
+];
+const LOAD_BALANCERS: &[&str] = &[
+    "least-request",
+    "round-robin",
+    "random",
+    "passthrough",
+    "hash",
+];
 const POOL_KEYWORDS: &[&str] = &["connections", "pending", "requests", "per-connection"];
 const EJECT_KEYWORDS: &[&str] = &["max", "min-healthy"];
 const PROTOCOLS: &[&str] = &["http", "http2", "grpc", "tcp", "tls", "https"];
@@ -238,6 +275,16 @@ fn is_statement_keyword(tok: &Tok<'_>) -> bool {
             | Tok::Pool
             | Tok::Eject
             | Tok::Routes
+            | Tok::Balance
+            | Tok::Locality
+            | Tok::Tls
+            | Tok::ShadowSafe
+            | Tok::Mirror
+            | Tok::Fault
+            | Tok::Rewrite
+            | Tok::RequestHeaders
+            | Tok::ResponseHeaders
+            | Tok::Cors
     )
 }
 
@@ -406,6 +453,12 @@ fn context(
                 Some(Tok::Retry) if stmt.iter().any(|t| t.tok == Tok::On) => retry_conditions(out),
                 Some(Tok::Accepts) => methods(out),
                 _ => {}
+            }
+            return;
+        }
+        Some(Tok::Balance) => {
+            for kind in LOAD_BALANCERS {
+                out.add(kind, CompletionKind::Value, None);
             }
             return;
         }
@@ -584,20 +637,40 @@ mod tests {
     fn statement_starts_offer_the_keywords_of_the_block() {
         assert_eq!(
             labels_at("|"),
-            vec!["namespace", "import", "service", "policy"]
+            vec![
+                "namespace",
+                "import",
+                "service",
+                "policy",
+                "external",
+                "gateway",
+                "expose",
+                "mesh",
+                "sidecar"
+            ]
         );
         let service = labels_at("service a {\n  host a.b\n  |\n}");
-        assert_eq!(service.len(), 11);
+        assert_eq!(service.len(), 15);
         assert!(service.contains(&"idempotency-key".to_string()));
         assert_eq!(
             labels_at("policy p {\n  |\n}"),
-            vec!["timeout", "retry", "pool", "eject"]
+            vec!["timeout", "retry", "pool", "eject", "balance", "locality", "tls"]
         );
         assert_eq!(in_routes("|"), vec!["when", "else"]);
         assert_eq!(in_routes("else -> v1\n    |"), vec!["when", "else"]);
         assert_eq!(
             in_routes("else -> v1 { | }"),
-            vec!["timeout", "retry", "use"]
+            vec![
+                "timeout",
+                "retry",
+                "use",
+                "mirror",
+                "fault",
+                "rewrite",
+                "request-headers",
+                "response-headers",
+                "cors"
+            ]
         );
         assert_eq!(
             labels_at("service a { pool { | } }"),
@@ -605,7 +678,27 @@ mod tests {
         );
         assert_eq!(
             labels_at("service a {} |"),
-            vec!["namespace", "import", "service", "policy"]
+            vec![
+                "namespace",
+                "import",
+                "service",
+                "policy",
+                "external",
+                "gateway",
+                "expose",
+                "mesh",
+                "sidecar"
+            ]
+        );
+        assert_eq!(
+            labels_at("service a { balance | }"),
+            vec![
+                "least-request",
+                "round-robin",
+                "random",
+                "passthrough",
+                "hash"
+            ]
         );
     }
 
