@@ -398,7 +398,9 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
 fn explain(code: Option<&str>) -> Result<ExitCode, String> {
     match code {
         None => {
-            for code in Code::ALL {
+            let mut codes = Code::ALL.to_vec();
+            codes.sort_by_key(|c| &c.as_str()[1..]);
+            for code in codes {
                 println!("{}  {}", code.as_str(), code.summary());
             }
             Ok(ExitCode::SUCCESS)
