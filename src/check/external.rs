@@ -71,16 +71,26 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
             for port in &service.ports {
                 let key = (host.as_str(), port.number);
                 match claimed.get(&key) {
-                    Some((first_name, first_span)) if *first_name != service.name => out.push(
-                        Diagnostic::new(
-                            Code::DuplicateHostPort,
-                            port.span,
-                            format!("{host}:{} is also claimed by `{first_name}`", port.number),
-                        )
-                        .primary_text("second claim")
-                        .label(*first_span, "first claim")
-                        .help("keep one external service per host and port"),
-                    ),
+                    // The same first host is already E0208: one declaration per host.
+                    Some((first_name, first_span))
+                        if *first_name != service.name
+                            && mesh
+                                .services
+                                .iter()
+                                .find(|s| s.name == *first_name)
+                                .is_none_or(|s| s.host != service.host) =>
+                    {
+                        out.push(
+                            Diagnostic::new(
+                                Code::DuplicateHostPort,
+                                port.span,
+                                format!("{host}:{} is also claimed by `{first_name}`", port.number),
+                            )
+                            .primary_text("second claim")
+                            .label(*first_span, "first claim")
+                            .help("keep one external service per host and port"),
+                        );
+                    }
                     Some(_) => {}
                     None => {
                         claimed.insert(key, (&service.name, port.span));
@@ -147,7 +157,11 @@ mod tests {
         .is_empty());
         assert_eq!(
             codes_of("external a { host api.example.com\n port 443 TLS\n resolve dns }\nexternal b { host api.example.com\n port 443 TLS\n resolve dns }"),
-            vec![Code::DuplicateHost, Code::DuplicateHostPort]
+            vec![Code::DuplicateHost]
+        );
+        assert_eq!(
+            codes_of("external a { host api.example.com\n port 443 TLS\n resolve dns }\nexternal b { host b.example.com\n host api.example.com\n port 443 TLS\n resolve dns }"),
+            vec![Code::DuplicateHostPort]
         );
     }
 

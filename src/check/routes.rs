@@ -174,6 +174,20 @@ fn check_split(rule: &Rule, out: &mut Vec<Diagnostic>) {
 }
 
 fn check_redirect(rule: &Rule, out: &mut Vec<Diagnostic>) {
+    if let Some(crate::model::RouteAction::Respond { status, .. }) = rule.action.as_deref() {
+        if !(200..=599).contains(&status.value) {
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidResponseStatus,
+                    status.span,
+                    format!("{} is not a status Istio answers with", status.value),
+                )
+                .primary_text("a direct response takes a status from 200 to 599")
+                .help("write a status such as `respond 503` or `respond 404`"),
+            );
+        }
+        return;
+    }
     let Some(crate::model::RouteAction::Redirect {
         code: Some(code), ..
     }) = rule.action.as_deref()
@@ -538,6 +552,15 @@ mod tests {
         assert!(codes_of(or_partly_new).is_empty());
         let regex = "service a { subset v1, v2\n routes {\n when path ~= \"/v[0-9]+\" -> v2\n when path == \"/v2\" -> v1\n else -> v1 } }";
         assert_eq!(codes_of(regex), vec![Code::UnreachableRule]);
+    }
+
+    #[test]
+    fn redirect_codes_and_response_statuses_are_in_range() {
+        let src = "service a { subset v1\n routes {\n when path == \"/old\" -> redirect path \"/new\" code 200\n when path == \"/down\" -> respond 999\n else -> v1 } }";
+        assert_eq!(
+            codes_of(src),
+            vec![Code::RedirectNotRedirectCode, Code::InvalidResponseStatus]
+        );
     }
 
     #[test]

@@ -166,6 +166,23 @@ fn check_stmt(stmt: &Stmt, out: &mut Vec<Diagnostic>) {
             }
         }
         StmtKind::IdempotencyKey(_) | StmtKind::Use(_) | StmtKind::Error => {}
+        StmtKind::Mirror(mirror) => {
+            if let Some(percent) = mirror
+                .percent
+                .as_ref()
+                .filter(|p| !(0.0..=100.0).contains(&p.node))
+            {
+                out.push(
+                    Diagnostic::new(
+                        Code::InvalidWeight,
+                        percent.span,
+                        format!("a mirror of {}% of the traffic", percent.node),
+                    )
+                    .primary_text("mirror percentages are 0% to 100%")
+                    .help("write a percentage from 0% to 100%, or drop it to mirror everything"),
+                );
+            }
+        }
         _ => {}
     }
 }

@@ -346,6 +346,13 @@ a ServiceEntry with a TCP port and `resolve none` needs `address` lines (IPs or 
     listen https 443 host \"shop.example.com\"                       // error
     listen https 443 host \"shop.example.com\" simple cert shop-cert // fine";
 
+    InvalidResponseStatus = "E0716", "a direct response with a status outside 200-599",
+"`-> respond STATUS` answers without contacting any service; Istio takes a status from
+200 to 599.
+
+    else -> respond 999      // error
+    else -> respond 503 \"maintenance\"   // fine";
+
     DuplicatePortName = "E0715", "two listeners of one gateway share a port name",
 "Server port names must be unique within a gateway.";
 
