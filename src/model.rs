@@ -190,7 +190,8 @@ pub struct Service {
     pub shadow_safe: Option<Span>,
     pub timeout: Option<Located<Duration>>,
     pub retry: Option<Arc<Located<RetryPolicy>>>,
-    pub policy: DestinationPolicy,
+    /// Destination policy for the whole host; `None` when it states none.
+    pub policy: Option<Box<DestinationPolicy>>,
     pub routes: Option<RouteTable>,
 }
 
@@ -282,6 +283,40 @@ impl Method {
     /// not; CONNECT opens a tunnel, which is not safe to repeat either.
     pub fn is_idempotent(self) -> bool {
         !matches!(self, Method::Post | Method::Patch | Method::Connect)
+    }
+}
+
+/// A set of methods, as bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct MethodSet(u16);
+
+impl MethodSet {
+    pub const ALL: MethodSet = MethodSet((1 << Method::ALL.len()) - 1);
+
+    pub fn contains(self, method: Method) -> bool {
+        self.0 & (1 << method as u16) != 0
+    }
+
+    pub fn union(self, other: MethodSet) -> MethodSet {
+        MethodSet(self.0 | other.0)
+    }
+
+    pub fn difference(self, other: MethodSet) -> MethodSet {
+        MethodSet(self.0 & !other.0)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Method> {
+        Method::ALL.into_iter().filter(move |m| self.contains(*m))
+    }
+}
+
+impl FromIterator<Method> for MethodSet {
+    fn from_iter<I: IntoIterator<Item = Method>>(iter: I) -> MethodSet {
+        MethodSet(iter.into_iter().fold(0, |bits, m| bits | (1 << m as u16)))
     }
 }
 

@@ -10,7 +10,10 @@ use crate::model::{DestinationPolicy, HashTable, Mesh, Service};
 
 pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
     for service in &mesh.services {
-        let policies = std::iter::once(&service.policy)
+        let policies = service
+            .policy
+            .as_deref()
+            .into_iter()
             .chain(service.ports.iter().filter_map(|p| p.policy.as_deref()))
             .chain(service.subsets.iter().filter_map(|s| s.policy.as_deref()));
         for policy in policies {
@@ -21,7 +24,8 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
 
 fn check_policy(service: &Service, policy: &DestinationPolicy, out: &mut Vec<Diagnostic>) {
     if let Some(locality) = &policy.locality {
-        let ejects = policy.eject.is_some() || service.policy.eject.is_some();
+        let ejects =
+            policy.eject.is_some() || service.policy.as_ref().is_some_and(|p| p.eject.is_some());
         // Failover is the part that needs health; `distribute` applies regardless.
         let fails_over = matches!(
             locality.value,

@@ -7,10 +7,10 @@
 //! side effect: an error, unless the service names the idempotency key its server
 //! deduplicates by.
 
-use std::collections::BTreeSet;
-
 use crate::diagnostics::{Code, Diagnostic, Edit};
-use crate::model::{Located, Mesh, Method, RetryPolicy, Rule, Service, DEFAULT_RETRY_ON};
+use crate::model::{
+    Located, Mesh, Method, MethodSet, RetryPolicy, Rule, Service, DEFAULT_RETRY_ON,
+};
 use crate::source::Span;
 use crate::syntax::ast::{Field, Match, StringOp, Test};
 
@@ -36,7 +36,7 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
         match &service.routes {
             None => {
                 if let Some(retry) = &service.retry {
-                    let unsafe_methods = non_idempotent(&base);
+                    let unsafe_methods = non_idempotent(base);
                     if !unsafe_methods.is_empty() {
                         report(service, retry, None, &unsafe_methods, out);
                     }
@@ -44,13 +44,15 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
             }
             Some(table) => {
                 let mut reported: Vec<Span> = Vec::new();
-                let mut taken: BTreeSet<Method> = BTreeSet::new();
+                let mut taken = MethodSet::default();
                 for rule in &table.rules {
-                    let methods: BTreeSet<Method> =
-                        carried(rule, &base).difference(&taken).copied().collect();
-                    taken.extend(methods_taken_wholesale(rule, &base));
-                    let Some(retry) = &rule.retry else { continue };
-                    let unsafe_methods = non_idempotent(&methods);
+                    let Some(retry) = &rule.retry else {
+                        taken = taken.union(methods_taken_wholesale(rule, base));
+                        continue;
+                    };
+                    let methods = carried(rule, base).difference(taken);
+                    taken = taken.union(methods_taken_wholesale(rule, base));
+                    let unsafe_methods = non_idempotent(methods);
                     if unsafe_methods.is_empty() || reported.contains(&retry.span) {
                         continue;
                     }
@@ -63,42 +65,36 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
     }
 }
 
-pub(crate) fn accepted(service: &Service) -> BTreeSet<Method> {
+pub(crate) fn accepted(service: &Service) -> MethodSet {
     match &service.accepts {
         Some(accepts) => accepts.methods.iter().copied().collect(),
-        None => Method::ALL.into_iter().collect(),
+        None => MethodSet::ALL,
     }
 }
 
-pub(crate) fn non_idempotent(methods: &BTreeSet<Method>) -> Vec<Method> {
-    methods
-        .iter()
-        .copied()
-        .filter(|m| !m.is_idempotent())
-        .collect()
+pub(crate) fn non_idempotent(methods: MethodSet) -> Vec<Method> {
+    methods.iter().filter(|m| !m.is_idempotent()).collect()
 }
 
 /// The methods a rule can receive, before earlier rules take their share.
-pub(crate) fn carried(rule: &Rule, base: &BTreeSet<Method>) -> BTreeSet<Method> {
+pub(crate) fn carried(rule: &Rule, base: MethodSet) -> MethodSet {
     if rule.catch_all {
-        return base.clone();
+        return base;
     }
-    rule.matches
-        .iter()
-        .flat_map(|m| methods_of(m, base))
-        .collect()
+    rule.matches.iter().fold(MethodSet::default(), |set, m| {
+        set.union(methods_of(m, base))
+    })
 }
 
 /// Methods a match lets through.
-fn methods_of(m: &Match, base: &BTreeSet<Method>) -> BTreeSet<Method> {
+fn methods_of(m: &Match, base: MethodSet) -> MethodSet {
     let Some(test) = m.conditions.iter().find_map(|c| match (&c.field, &c.test) {
         (Field::Method, Test::Compare(op, value)) => Some((*op, value.node.as_str())),
         _ => None,
     }) else {
-        return base.clone();
+        return base;
     };
     base.iter()
-        .copied()
         .filter(|method| method_passes(*method, test))
         .collect()
 }
@@ -116,9 +112,9 @@ fn method_passes(method: Method, (op, value): (StringOp, &str)) -> bool {
 }
 
 /// Methods no later rule can see: those of matches that test nothing but the method.
-pub(crate) fn methods_taken_wholesale(rule: &Rule, base: &BTreeSet<Method>) -> BTreeSet<Method> {
+pub(crate) fn methods_taken_wholesale(rule: &Rule, base: MethodSet) -> MethodSet {
     if rule.catch_all {
-        return base.clone();
+        return base;
     }
     rule.matches
         .iter()
@@ -127,8 +123,9 @@ pub(crate) fn methods_taken_wholesale(rule: &Rule, base: &BTreeSet<Method>) -> B
                 .iter()
                 .all(|c| matches!(c.field, Field::Method))
         })
-        .flat_map(|m| methods_of(m, base))
-        .collect()
+        .fold(MethodSet::default(), |set, m| {
+            set.union(methods_of(m, base))
+        })
 }
 
 /// Reports the retry; `false` when it retries only on safe conditions.

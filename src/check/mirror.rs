@@ -4,24 +4,24 @@
 //! `accepts`, the rule's method matches, earlier rules); when they include POST, PATCH
 //! or CONNECT and the mirror target does not say `shadow-safe`, a warning names them.
 
-use std::collections::BTreeSet;
-
 use super::idempotency::{accepted, carried, methods_taken_wholesale, non_idempotent};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::model::{Mesh, Method};
+use crate::model::{Mesh, MethodSet};
 
 pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
     for service in &mesh.services {
         let Some(table) = &service.routes else {
             continue;
         };
+        if table.rules.iter().all(|r| r.mirrors.is_empty()) {
+            continue;
+        }
         let base = accepted(service);
-        let mut taken: BTreeSet<Method> = BTreeSet::new();
+        let mut taken = MethodSet::default();
         for rule in &table.rules {
-            let methods: BTreeSet<Method> =
-                carried(rule, &base).difference(&taken).copied().collect();
-            taken.extend(methods_taken_wholesale(rule, &base));
-            let risky = non_idempotent(&methods);
+            let methods = carried(rule, base).difference(taken);
+            taken = taken.union(methods_taken_wholesale(rule, base));
+            let risky = non_idempotent(methods);
             if risky.is_empty() || service.idempotency_key.is_some() {
                 continue;
             }

@@ -695,7 +695,7 @@ impl<'a> Resolver<'a> {
             shadow_safe,
             timeout: settings.timeout,
             retry: settings.retry,
-            policy: settings.policy,
+            policy: (!settings.policy.is_empty()).then(|| Box::new(settings.policy)),
             routes: None,
         }
     }
