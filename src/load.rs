@@ -236,7 +236,7 @@ fn resolve_import(
 }
 
 /// Removes `.` components and folds `..` where it can, without touching the disk.
-fn normalize(path: &Path) -> PathBuf {
+pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {

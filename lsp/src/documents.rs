@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use routec::FileLoader;
@@ -172,21 +172,10 @@ pub fn path_of(uri: &Url) -> PathBuf {
     }
 }
 
-/// Removes `.` components and folds `..` where it can, as `routec::load` does.
+/// Removes `.` components and folds `..` where it can: the library's own rule, so that
+/// editor paths and import paths name a file the same way.
 pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
+    routec::load::normalize(path)
 }
 
 /// The `.route` files under the folders, sorted, skipping hidden directories, `target`

@@ -49,20 +49,6 @@ const RETRY_CONDITIONS: &[&str] = &[
 
 const EJECT_CLASSES: &[&str] = &["5xx", "gateway-error"];
 
-/// Keywords that can never stand where a name or value does, so a replacement that is
-/// one of them must be quoted.
-const HARD_KEYWORDS: &[&str] = &[
-    "namespace",
-    "import",
-    "accepts",
-    "idempotency-key",
-    "use",
-    "when",
-    "else",
-    "and",
-    "or",
-];
-
 pub fn check(module: &Module, out: &mut Vec<Diagnostic>) {
     for item in &module.items {
         match item {
@@ -1048,7 +1034,7 @@ fn is_bare_word(text: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !HARD_KEYWORDS.contains(&text)
+        && !crate::syntax::lexer::is_reserved(text)
 }
 
 pub(super) fn quote(text: &str) -> String {

@@ -23,19 +23,6 @@ use crate::source::{FileId, Span};
 use crate::syntax::ast::{Stmt, StmtKind, SubsetDecl};
 use crate::Analysis;
 
-/// Keywords the grammar never reads as a name.
-const RESERVED: &[&str] = &[
-    "namespace",
-    "import",
-    "accepts",
-    "idempotency-key",
-    "use",
-    "when",
-    "else",
-    "and",
-    "or",
-];
-
 pub(crate) fn definition(analysis: &Analysis, file: FileId, offset: usize) -> Option<Span> {
     let offset = clamp_offset(source_text(analysis, file)?, offset);
     let index = SymbolIndex::for_file(analysis, file);
@@ -138,7 +125,7 @@ fn check_name(name: &str) -> Result<(), String> {
         format!("`{name}` must start with a letter (a leading digit would read as a number)")
     } else if name.ends_with('-') {
         format!("`{name}` must end with a letter or digit")
-    } else if RESERVED.contains(&name) {
+    } else if crate::syntax::lexer::is_reserved(name) {
         format!("`{name}` is a keyword and cannot be a name")
     } else {
         return Ok(());

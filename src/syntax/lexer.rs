@@ -386,6 +386,105 @@ impl Tok<'_> {
     }
 }
 
+/// Keywords the grammar also reads as names where a name must stand (its `SoftKeyword`
+/// rule lists the same words).
+pub const SOFT_KEYWORDS: &[&str] = &[
+    "x",
+    "on",
+    "off",
+    "in",
+    "present",
+    "unlimited",
+    "after",
+    "consecutive",
+    "every",
+    "for",
+    "max",
+    "min-healthy",
+    "connections",
+    "pending",
+    "requests",
+    "per-connection",
+    "header",
+    "path",
+    "method",
+    "query",
+    "host",
+    "port",
+    "timeout",
+    "retry",
+    "subset",
+    "routes",
+    "pool",
+    "eject",
+    "policy",
+    "service",
+    "mirror",
+    "fault",
+    "delay",
+    "abort",
+    "grpc",
+    "unscoped",
+    "rewrite",
+    "redirect",
+    "respond",
+    "request-headers",
+    "response-headers",
+    "set",
+    "add",
+    "remove",
+    "cors",
+    "origin",
+    "credentials",
+    "max-age",
+    "allow-methods",
+    "allow-headers",
+    "expose-headers",
+    "balance",
+    "hash",
+    "cookie",
+    "ttl",
+    "ring",
+    "maglev",
+    "warmup",
+    "locality",
+    "failover",
+    "distribute",
+    "tls",
+    "cert",
+    "sni",
+    "external",
+    "resolve",
+    "location",
+    "address",
+    "endpoint",
+    "mesh",
+    "egress",
+    "sidecar",
+    "gateway",
+    "selector",
+    "listen",
+    "expose",
+    "authority",
+    "scheme",
+    "named",
+    "with",
+    "code",
+    "body",
+];
+
+/// Whether a word is a keyword the grammar never reads as a name, so that a name or a
+/// bare value spelt like it must be quoted.
+pub fn is_reserved(word: &str) -> bool {
+    let mut lexer = Tok::lexer(word);
+    let keyword = match (lexer.next(), lexer.next()) {
+        (Some(Ok(tok)), None) => tok.keyword_text(),
+        _ => None,
+    };
+    keyword.is_some_and(|k| k == word && k.starts_with(|c: char| c.is_ascii_alphabetic()))
+        && !SOFT_KEYWORDS.contains(&word)
+}
+
 /// A `//` comment, kept for the formatter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Comment {
@@ -567,6 +666,12 @@ mod tests {
                 Tok::IdempotencyKey
             ]
         );
+    }
+
+    #[test]
+    fn reserved_words_are_the_keywords_that_are_never_names() {
+        assert!(is_reserved("when") && is_reserved("shadow-safe") && is_reserved("from"));
+        assert!(!is_reserved("host") && !is_reserved("reviews") && !is_reserved("->"));
     }
 
     #[test]
