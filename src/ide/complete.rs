@@ -66,6 +66,32 @@ const SERVICE_KEYWORDS: &[(&str, &str)] = &[
     ("shadow-safe", "mirrored requests may reach this service"),
 ];
 
+const EXTERNAL_KEYWORDS: &[(&str, &str)] = &[
+    ("resolve", "resolve dns | static | none | dns-round-robin"),
+    ("location", "location external | internal"),
+    ("address", "address \"203.0.113.0/24\""),
+    ("endpoint", "endpoint \"10.0.0.1\" { http: 8080 }"),
+];
+
+const EXPOSE_KEYWORDS: &[(&str, &str)] = &[
+    ("host", "a host the gateway answers for; \"*\" for all"),
+    ("routes", "the route table: when ... -> SERVICE:PORT, ..."),
+    ("timeout", "the whole request's timeout, retries included"),
+    ("retry", "retry 2 x 1s on 5xx, reset"),
+    ("use", "apply a policy"),
+];
+
+const GATEWAY_KEYWORDS: &[(&str, &str)] = &[
+    ("selector", "selector istio: ingressgateway"),
+    (
+        "listen",
+        "listen https 443 host \"a.example.com\" simple cert SECRET",
+    ),
+];
+
+const EGRESS_KEYWORDS: &[(&str, &str)] =
+    &[("egress", "registry-only | allow-any, or hosts \"ns/*\"")];
+
 const POLICY_KEYWORDS: &[&str] = &[
     "timeout", "retry", "pool", "eject", "balance", "locality", "tls",
 ];
@@ -108,6 +134,11 @@ const FIELDS: &[(&str, &str)] = &[
 enum BlockKind {
     Top,
     Service,
+    External,
+    Expose,
+    Gateway,
+    /// `mesh { }` and `sidecar NAME { }`: `egress` only.
+    Egress,
     Policy,
     Routes,
     RuleBody,
@@ -285,6 +316,10 @@ fn is_statement_keyword(tok: &Tok<'_>) -> bool {
             | Tok::RequestHeaders
             | Tok::ResponseHeaders
             | Tok::Cors
+            | Tok::Resolve
+            | Tok::Location
+            | Tok::Address
+            | Tok::Endpoint
     )
 }
 
@@ -300,20 +335,29 @@ fn scan<'s>(tokens: &[Token<'s>]) -> Vec<Frame<'s>> {
                 let kind = match (frame.kind, stmt_tok) {
                     (BlockKind::Top, Some(Tok::Service)) => BlockKind::Service,
                     (BlockKind::Top, Some(Tok::Policy)) => BlockKind::Policy,
-                    (BlockKind::Service | BlockKind::Policy | BlockKind::RuleBody, Some(t)) => {
-                        match t {
-                            Tok::Routes => BlockKind::Routes,
-                            Tok::Pool => BlockKind::Pool,
-                            Tok::Subset => BlockKind::Labels,
-                            Tok::Eject => BlockKind::Eject,
-                            _ => BlockKind::Other,
-                        }
-                    }
+                    (BlockKind::Top, Some(Tok::External)) => BlockKind::External,
+                    (BlockKind::Top, Some(Tok::Expose)) => BlockKind::Expose,
+                    (BlockKind::Top, Some(Tok::Gateway)) => BlockKind::Gateway,
+                    (BlockKind::Top, Some(Tok::Mesh | Tok::Sidecar)) => BlockKind::Egress,
+                    (
+                        BlockKind::Service
+                        | BlockKind::External
+                        | BlockKind::Expose
+                        | BlockKind::Policy
+                        | BlockKind::RuleBody,
+                        Some(t),
+                    ) => match t {
+                        Tok::Routes => BlockKind::Routes,
+                        Tok::Pool => BlockKind::Pool,
+                        Tok::Subset => BlockKind::Labels,
+                        Tok::Eject => BlockKind::Eject,
+                        _ => BlockKind::Other,
+                    },
                     (BlockKind::Routes, _) if frame.arrow => BlockKind::RuleBody,
                     _ => BlockKind::Other,
                 };
                 let service = match kind {
-                    BlockKind::Service => frame
+                    BlockKind::Service | BlockKind::External => frame
                         .stmt
                         .and_then(|s| tokens.get(s + 1))
                         .and_then(|t| name_of(&t.tok)),
@@ -330,13 +374,25 @@ fn scan<'s>(tokens: &[Token<'s>]) -> Vec<Frame<'s>> {
                 BlockKind::Top => {
                     let starts = matches!(
                         tok,
-                        Tok::Namespace | Tok::Import | Tok::Service | Tok::Policy
+                        Tok::Namespace
+                            | Tok::Import
+                            | Tok::Service
+                            | Tok::Policy
+                            | Tok::External
+                            | Tok::Expose
+                            | Tok::Gateway
+                            | Tok::Mesh
+                            | Tok::Sidecar
                     );
                     if starts && !expects_name(prev) {
                         frame.stmt = Some(i);
                     }
                 }
-                BlockKind::Service | BlockKind::Policy | BlockKind::RuleBody => {
+                BlockKind::Service
+                | BlockKind::External
+                | BlockKind::Expose
+                | BlockKind::Policy
+                | BlockKind::RuleBody => {
                     if is_statement_keyword(&tok) && !expects_name(prev) {
                         frame.stmt = Some(i);
                     } else if frame.kind == BlockKind::Service
@@ -483,6 +539,13 @@ fn context(
     match frame.kind {
         BlockKind::Top => out.keywords(TOP_KEYWORDS),
         BlockKind::Service => out.keywords(SERVICE_KEYWORDS),
+        BlockKind::External => {
+            out.keywords(SERVICE_KEYWORDS);
+            out.keywords(EXTERNAL_KEYWORDS);
+        }
+        BlockKind::Expose => out.keywords(EXPOSE_KEYWORDS),
+        BlockKind::Gateway => out.keywords(GATEWAY_KEYWORDS),
+        BlockKind::Egress => out.keywords(EGRESS_KEYWORDS),
         BlockKind::Policy => out.bare_keywords(POLICY_KEYWORDS),
         BlockKind::RuleBody => out.bare_keywords(RULE_BODY_KEYWORDS),
         BlockKind::Routes => out.keywords(RULE_KEYWORDS),
@@ -690,6 +753,12 @@ mod tests {
                 "sidecar"
             ]
         );
+        assert_eq!(labels_at("gateway g {\n  |\n}"), vec!["selector", "listen"]);
+        assert!(labels_at("external e {\n  |\n}").contains(&"resolve".to_string()));
+        assert_eq!(labels_at("mesh { | }"), vec!["egress"]);
+        let exposed =
+            labels_at("expose e on g {\n  routes {\n    else -> |\n  }\n}\nservice web {}");
+        assert!(exposed.contains(&"web".to_string()), "{exposed:?}");
         assert_eq!(
             labels_at("service a { balance | }"),
             vec![
