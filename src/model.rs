@@ -123,6 +123,8 @@ pub struct LoadBalancer {
 pub struct ConsistentHash {
     pub key: HashKey,
     pub table: Option<HashTable>,
+    /// Where the table size is written.
+    pub table_span: Option<Span>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -403,6 +405,9 @@ pub struct OutlierDetection {
     pub base_ejection: Option<Duration>,
     pub max_ejection_percent: Option<u32>,
     pub min_health_percent: Option<u32>,
+    /// Where the error count and the `max` percentage are written, for labels.
+    pub errors_span: Span,
+    pub max_span: Option<Span>,
 }
 
 #[derive(Debug, Clone)]
@@ -455,6 +460,7 @@ pub struct Mirror {
 pub struct Fault {
     pub kind: FaultKind,
     pub percent: Option<f64>,
+    pub percent_span: Option<Span>,
     pub unscoped: bool,
 }
 

@@ -7,6 +7,7 @@
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{DestinationPolicy, HashTable, Mesh, Service};
+use crate::source::Span;
 
 pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
     for service in &mesh.services {
@@ -50,22 +51,26 @@ fn check_policy(service: &Service, policy: &DestinationPolicy, out: &mut Vec<Dia
         }
     }
     if let Some(eject) = &policy.eject {
-        let at = eject.via.unwrap_or(eject.span);
         let e = &eject.value;
+        // Through `use`, the primary label is on the `use` and a second one on the value.
+        let at = |value: Span| eject.via.unwrap_or(value);
+        let also = |d: Diagnostic, value: Span, text: &str| match eject.via {
+            Some(_) => d.label(value, text),
+            None => d,
+        };
         if e.consecutive_errors <= 2 && e.consecutive_errors > 0 {
-            out.push(
-                Diagnostic::new(
-                    Code::EjectTooEager,
-                    at,
-                    format!(
-                        "ejecting after {} consecutive error{} reacts to noise",
-                        e.consecutive_errors,
-                        if e.consecutive_errors == 1 { "" } else { "s" }
-                    ),
-                )
-                .primary_text("healthy endpoints will be ejected by single slow or failed requests")
-                .help("start from `eject after 5 consecutive 5xx`"),
-            );
+            let diagnostic = Diagnostic::new(
+                Code::EjectTooEager,
+                at(e.errors_span),
+                format!(
+                    "ejecting after {} consecutive error{} reacts to noise",
+                    e.consecutive_errors,
+                    if e.consecutive_errors == 1 { "" } else { "s" }
+                ),
+            )
+            .primary_text("healthy endpoints will be ejected by single slow or failed requests")
+            .help("start from `eject after 5 consecutive 5xx`");
+            out.push(also(diagnostic, e.errors_span, "the policy's error count"));
         }
         let max_over_half = e.max_ejection_percent.is_some_and(|m| m > 50);
         if max_over_half || e.min_health_percent.is_none() {
@@ -77,24 +82,43 @@ fn check_policy(service: &Service, policy: &DestinationPolicy, out: &mut Vec<Dia
             } else {
                 "endpoints with no floor of healthy ones".to_string()
             };
-            out.push(
-                Diagnostic::new(
-                    Code::EjectEverything,
-                    at,
-                    format!("outlier detection of `{}` can eject {what}", service.name),
-                )
-                .primary_text("a burst of errors can leave no endpoint to route to (503 UH)")
-                .help("bound it: `{ max 50% min-healthy 30% }` after the ejection settings"),
-            );
+            let value = match e.max_span {
+                Some(max) if max_over_half => max,
+                _ => eject.span,
+            };
+            let help = match (
+                max_over_half,
+                e.max_span.is_some() || e.min_health_percent.is_some(),
+            ) {
+                (true, _) => "lower it to `max 50%`, and set a floor with `min-healthy 30%`",
+                (false, true) => "add a floor of healthy endpoints: `min-healthy 30%`",
+                (false, false) => {
+                    "bound it: `{ max 50% min-healthy 30% }` after the ejection settings"
+                }
+            };
+            let diagnostic = Diagnostic::new(
+                Code::EjectEverything,
+                at(value),
+                format!("outlier detection of `{}` can eject {what}", service.name),
+            )
+            .primary_text("a burst of errors can leave no endpoint to route to (503 UH)")
+            .help(help);
+            out.push(also(diagnostic, value, "the policy's ejection settings"));
         }
     }
     if let Some(balance) = &policy.balance {
         if let Some(HashTable::Maglev(size)) = balance.value.hash.as_ref().and_then(|h| h.table) {
             if !is_prime(size) {
+                let size_span = balance
+                    .value
+                    .hash
+                    .as_ref()
+                    .and_then(|h| h.table_span)
+                    .unwrap_or(balance.span);
                 out.push(
                     Diagnostic::new(
                         Code::MaglevNotPrime,
-                        balance.via.unwrap_or(balance.span),
+                        balance.via.unwrap_or(size_span),
                         format!("a Maglev table of {size} entries is not prime"),
                     )
                     .primary_text("Envoy requires a prime table size")
@@ -151,7 +175,7 @@ mod tests {
         );
         assert_eq!(
             codes_of("service s { eject after 1 consecutive 5xx { max 80% min-healthy 10% } }"),
-            vec![Code::EjectEverything, Code::EjectTooEager]
+            vec![Code::EjectTooEager, Code::EjectEverything]
         );
     }
 

@@ -24,7 +24,7 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
                         out.push(
                             Diagnostic::new(
                                 Code::FaultPercentOutOfRange,
-                                fault.span,
+                                fault.value.percent_span.unwrap_or(fault.span),
                                 format!("a fault for {percent}% of requests"),
                             )
                             .primary_text("Istio takes 0.0001% to 100%")

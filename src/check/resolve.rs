@@ -952,6 +952,8 @@ impl<'a> Resolver<'a> {
                         base_ejection: spec.base_ejection.as_ref().and_then(duration),
                         max_ejection_percent: percent(&spec.max_percent),
                         min_health_percent: percent(&spec.min_healthy),
+                        errors_span: spec.errors.span,
+                        max_span: spec.max_percent.as_ref().map(|p| p.span),
                     },
                     span,
                     via,
@@ -1035,7 +1037,11 @@ impl<'a> Resolver<'a> {
                 });
                 Some(LoadBalancer {
                     simple: None,
-                    hash: Some(ConsistentHash { key, table }),
+                    hash: Some(ConsistentHash {
+                        key,
+                        table,
+                        table_span: spec_table_span(spec),
+                    }),
                     warmup,
                 })
             }
@@ -1223,6 +1229,7 @@ impl<'a> Resolver<'a> {
                                 value: Fault {
                                     kind,
                                     percent: fault.percent.as_ref().map(|p| p.node),
+                                    percent_span: fault.percent.as_ref().map(|p| p.span),
                                     unscoped: fault.unscoped.is_some(),
                                 },
                                 span: stmt.span,
@@ -1668,5 +1675,12 @@ fn header_edits(edits: &mut HeaderEdits, ops: &[ast::HeaderOp]) {
             }
             ast::HeaderOp::Remove(name) => edits.remove.push(name.node.clone()),
         }
+    }
+}
+
+fn spec_table_span(spec: &ast::BalanceSpec) -> Option<Span> {
+    match &spec.kind {
+        ast::BalanceKind::Hash { table, .. } => table.as_ref().map(|(_, size)| size.span),
+        ast::BalanceKind::Simple(_) => None,
     }
 }
