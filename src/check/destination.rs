@@ -25,8 +25,13 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
 
 fn check_policy(service: &Service, policy: &DestinationPolicy, out: &mut Vec<Diagnostic>) {
     if let Some(locality) = &policy.locality {
-        let ejects =
-            policy.eject.is_some() || service.policy.as_ref().is_some_and(|p| p.eject.is_some());
+        // `eject after 0 ...` turns ejection off: it does not make failover happen.
+        let ejecting = |p: &DestinationPolicy| {
+            p.eject
+                .as_ref()
+                .is_some_and(|e| e.value.consecutive_errors > 0)
+        };
+        let ejects = ejecting(policy) || service.policy.as_deref().is_some_and(ejecting);
         // Failover is the part that needs health; `distribute` applies regardless.
         let fails_over = matches!(
             locality.value,
@@ -165,6 +170,14 @@ mod tests {
             "service s { locality failover zone, region\n eject after 5 consecutive 5xx every 10s for 30s { max 50% min-healthy 30% } }"
         )
         .is_empty());
+    }
+
+    #[test]
+    fn ejection_after_zero_errors_does_not_enable_failover() {
+        assert_eq!(
+            codes_of("service s { locality failover zone\n eject after 0 consecutive 5xx { max 50% min-healthy 30% } }"),
+            vec![Code::LocalityWithoutEjection]
+        );
     }
 
     #[test]

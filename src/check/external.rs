@@ -117,6 +117,24 @@ pub fn check(mesh: &Mesh, out: &mut Vec<Diagnostic>) {
                     .help("end the line with `simple cert SECRET` to terminate TLS, or `passthrough` to route it by SNI"),
                 );
             }
+            if let Some(tls) = &server.tls {
+                if matches!(tls.mode.as_str(), "SIMPLE" | "MUTUAL") && tls.credential.is_none() {
+                    out.push(
+                        Diagnostic::new(
+                            Code::HttpsWithoutTls,
+                            server.span,
+                            format!(
+                                "listener on port {} terminates TLS without a certificate",
+                                server.number
+                            ),
+                        )
+                        .primary_text(
+                            "SIMPLE and MUTUAL TLS need the secret that holds the certificate",
+                        )
+                        .help("name the secret: `simple cert shop-example-com-cert`"),
+                    );
+                }
+            }
             if let Some(first) = names.insert(&server.name, server.span) {
                 out.push(
                     Diagnostic::new(
