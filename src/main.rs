@@ -56,9 +56,10 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Explain a diagnostic code; with no code, list every code.
+    /// Explain a diagnostic code or an Envoy response flag (UH, NR, ...); with neither,
+    /// list them all.
     Explain {
-        /// A code such as E0201.
+        /// A code such as E0201, or a response flag such as UH.
         code: Option<String>,
     },
 }
@@ -403,6 +404,11 @@ fn explain(code: Option<&str>) -> Result<ExitCode, String> {
             for code in codes {
                 println!("{}  {}", code.as_str(), code.summary());
             }
+            println!();
+            println!("Envoy response flags (routec explain FLAG):");
+            for flag in routec::diagnostics::flags::FLAGS {
+                println!("{:<5}  {}", flag.flag, flag.summary);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some(text) => match Code::parse(text) {
@@ -416,9 +422,16 @@ fn explain(code: Option<&str>) -> Result<ExitCode, String> {
                 println!("{}", code.explanation());
                 Ok(ExitCode::SUCCESS)
             }
-            None => Err(format!(
-                "unknown code `{text}`; `routec explain` lists every code"
-            )),
+            None => match routec::diagnostics::flags::find(text) {
+                Some(flag) => {
+                    println!("{} (Envoy response flag): {}\n", flag.flag, flag.summary);
+                    println!("{}", flag.text);
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => Err(format!(
+                    "unknown code or response flag `{text}`; `routec explain` lists them all"
+                )),
+            },
         },
     }
 }

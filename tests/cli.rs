@@ -400,6 +400,18 @@ fn explain_prints_the_text_of_one_code() {
 }
 
 #[test]
+fn explain_knows_envoy_response_flags() {
+    let dir = temp_dir();
+    let out = routec(dir.path(), &["explain", "nr"]);
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    assert!(text.starts_with("NR (Envoy response flag): "), "{text}");
+    assert!(text.contains("E0303"), "{text}");
+    let list = stdout(&routec(dir.path(), &["explain"]));
+    assert!(list.contains("\nUH "), "{list}");
+}
+
+#[test]
 fn explain_of_an_unknown_code_exits_2() {
     let dir = temp_dir();
     let out = routec(dir.path(), &["explain", "E9999"]);

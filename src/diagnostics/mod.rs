@@ -7,6 +7,7 @@
 //! people (ariadne) and JSON or SARIF for machines.
 
 pub mod codes;
+pub mod flags;
 pub mod render;
 
 pub use codes::Code;
