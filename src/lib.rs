@@ -10,6 +10,7 @@ pub mod model;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;
+pub mod trace;
 
 use std::io;
 use std::path::PathBuf;

@@ -48,6 +48,26 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Show which rule a request would take, and why earlier rules did not.
+    Trace {
+        /// Files or directories (searched for *.route); default: the current directory.
+        paths: Vec<PathBuf>,
+        /// The host (or service name) the request is for.
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value = "/")]
+        path: String,
+        #[arg(long, default_value = "GET")]
+        method: String,
+        /// A request header, `NAME=VALUE` (repeatable).
+        #[arg(long = "header", value_name = "NAME=VALUE")]
+        headers: Vec<String>,
+        /// A query parameter, `NAME=VALUE` (repeatable).
+        #[arg(long = "query", value_name = "NAME=VALUE")]
+        query: Vec<String>,
+        #[arg(long)]
+        port: Option<u16>,
+    },
     /// Format .route files in place in the one canonical layout.
     Fmt {
         /// Files or directories (searched for *.route); default: the current directory.
@@ -102,6 +122,40 @@ fn main() -> ExitCode {
         } => build(&paths, output.as_deref(), format, color),
         Command::Check { paths, format } => check(&paths, format, color),
         Command::Fmt { paths, check } => fmt(&paths, check, color),
+        Command::Trace {
+            paths,
+            host,
+            path,
+            method,
+            headers,
+            query,
+            port,
+        } => {
+            let pairs = |list: Vec<String>| -> Result<Vec<(String, String)>, String> {
+                list.into_iter()
+                    .map(|item| {
+                        item.split_once('=')
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .ok_or_else(|| format!("`{item}` is not NAME=VALUE"))
+                    })
+                    .collect()
+            };
+            match (pairs(headers), pairs(query)) {
+                (Ok(headers), Ok(query)) => trace(
+                    &paths,
+                    &routec::trace::Request {
+                        host,
+                        path,
+                        method,
+                        headers,
+                        query,
+                        port,
+                    },
+                    color,
+                ),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            }
+        }
         Command::Explain { code } => explain(code.as_deref()),
     };
     match result {
@@ -319,6 +373,127 @@ fn refuse_foreign_files(dir: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+fn trace(
+    paths: &[PathBuf],
+    request: &routec::trace::Request,
+    color: bool,
+) -> Result<ExitCode, String> {
+    use routec::trace::Trace;
+    let analysis = analyze(paths)?;
+    if analysis.has_errors() {
+        report(&analysis, Format::Human, color, false);
+        return Ok(ExitCode::from(EXIT_ERRORS));
+    }
+    let sources = analysis.sources();
+    let at = |span: routec::Span| {
+        let file = sources.get(span.file);
+        format!(
+            "{}:{}",
+            file.name,
+            file.lines.line_of(span.start as usize) + 1
+        )
+    };
+    match routec::trace::trace(&analysis.mesh, request) {
+        Trace::UnknownHost => {
+            println!(
+                "no service, external service or exposed table answers for `{}`",
+                request.host
+            );
+            Ok(ExitCode::from(EXIT_ERRORS))
+        }
+        Trace::DefaultRoute(service) => {
+            println!(
+                "`{}` ({}) has no route table: Istio's default route sends every request to {}",
+                service.name,
+                at(service.name_span),
+                service.host
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Trace::Routed {
+            service,
+            steps,
+            taken,
+        } => {
+            println!("`{}` ({})", service.name, at(service.name_span));
+            let rules = &service
+                .routes
+                .as_ref()
+                .expect("a routed trace has a table")
+                .rules;
+            for step in &steps {
+                let rule = &rules[step.rule];
+                let head = if rule.catch_all {
+                    "else".to_string()
+                } else {
+                    format!("when {}", sources.slice(rule.head_span))
+                };
+                if step.taken {
+                    println!("  {}  {head}  takes the request", at(rule.span));
+                } else {
+                    println!("  {}  {head}  passes it over:", at(rule.span));
+                    for reason in &step.reasons {
+                        println!("      {reason}");
+                    }
+                }
+            }
+            let Some(rule) = taken else {
+                println!("no rule matched: Envoy answers 404 with the response flag NR");
+                return Ok(ExitCode::from(EXIT_ERRORS));
+            };
+            for d in &rule.destinations {
+                let subset = d
+                    .subset
+                    .as_deref()
+                    .map(|s| format!(" subset {s}"))
+                    .unwrap_or_default();
+                let port = d.port.map(|p| format!(" port {p}")).unwrap_or_default();
+                let weight = match (&d.weight, rule.destinations.len()) {
+                    (Some(w), n) if n > 1 => format!(" ({}%)", w.value),
+                    _ => String::new(),
+                };
+                println!("  -> {}{subset}{port}{weight}", d.host);
+            }
+            if let Some(timeout) = &rule.timeout {
+                println!("  timeout {}", timeout.value.human());
+            }
+            if let Some(retry) = &rule.retry {
+                let r = &retry.value;
+                let per_try = r
+                    .per_try
+                    .as_ref()
+                    .map(|p| format!(" x {}", p.value.human()))
+                    .unwrap_or_default();
+                let on = r
+                    .conditions
+                    .as_ref()
+                    .map(|c| {
+                        format!(
+                            " on {}",
+                            c.iter()
+                                .map(|c| c.value.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    })
+                    .unwrap_or_else(|| " on Istio's default conditions".to_string());
+                println!("  retry {}{per_try}{on}", r.attempts);
+            }
+            for mirror in &rule.mirrors {
+                let percent = mirror
+                    .percent
+                    .map(|p| format!(" ({p}%)"))
+                    .unwrap_or_default();
+                println!("  mirrored to {}{percent}", mirror.destination.host);
+            }
+            if !rule.faults.is_empty() {
+                println!("  faults are injected on this rule");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 fn fmt(paths: &[PathBuf], check: bool, color: bool) -> Result<ExitCode, String> {

@@ -400,6 +400,39 @@ fn explain_prints_the_text_of_one_code() {
 }
 
 #[test]
+fn trace_shows_the_rule_a_request_takes_and_why_others_passed() {
+    let dir = temp_dir();
+    write(dir.path(), "mesh.route", WARNING);
+    let args = |path: &'static str| {
+        vec![
+            "trace",
+            "mesh.route",
+            "--host",
+            "reviews.bookinfo.svc.cluster.local",
+            "--path",
+            path,
+        ]
+    };
+    let out = routec(dir.path(), &args("/api/v2/items"));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("when path ~= \"/api/v2/.*\"  takes the request"),
+        "{text}"
+    );
+    assert!(
+        text.contains("-> reviews.bookinfo.svc.cluster.local subset v2"),
+        "{text}"
+    );
+    let other = stdout(&routec(dir.path(), &args("/home")));
+    assert!(other.contains("passes it over:"), "{other}");
+    assert!(other.contains("the request has \"/home\""), "{other}");
+    assert!(other.contains("subset v1"), "{other}");
+    let unknown = routec(dir.path(), &["trace", "mesh.route", "--host", "nobody"]);
+    assert_eq!(code(&unknown), 1);
+}
+
+#[test]
 fn explain_knows_envoy_response_flags() {
     let dir = temp_dir();
     let out = routec(dir.path(), &["explain", "nr"]);
