@@ -111,11 +111,7 @@ fn parse_all(loaded: &Loaded, ids: &[FileId]) -> Vec<Parsed> {
             .iter()
             .any(|d| d.code == Code::InvalidUtf8 && d.primary_span().file == id);
         if not_utf8 {
-            Parsed {
-                module: Default::default(),
-                comments: Vec::new(),
-                diagnostics: Vec::new(),
-            }
+            Parsed::default()
         } else {
             parse(id, &loaded.sources.get(id).text)
         }

@@ -682,7 +682,6 @@ fn survives_100_000_nested_brackets() {
 
 /// Rule bodies may hold route tables, so the syntax tree nests as deep as the input.
 #[test]
-#[ignore = "known crash: checks recurse once per level and overflow the stack (~20,000 levels in a debug build)"]
 fn survives_100_000_nested_rule_bodies() {
     let depth = 100_000;
     let text = format!(

@@ -38,6 +38,10 @@ pub fn human(diagnostics: &[Diagnostic], sources: &SourceMap, style: Style) -> S
     .with_sources(files);
     let mut out = Vec::new();
     for diagnostic in diagnostics {
+        if touches_long_line(diagnostic, sources) {
+            out.extend(without_excerpt(diagnostic, sources).into_bytes());
+            continue;
+        }
         if report(diagnostic, sources, style)
             .write(&mut cache, &mut out)
             .is_err()
@@ -46,6 +50,48 @@ pub fn human(diagnostics: &[Diagnostic], sources: &SourceMap, style: Style) -> S
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Lines longer than this are not quoted: a generated or minified file would print the
+/// whole of a megabyte line for every diagnostic on it.
+const LONGEST_QUOTED_LINE: usize = 1_000;
+
+fn touches_long_line(diagnostic: &Diagnostic, sources: &SourceMap) -> bool {
+    diagnostic.labels.iter().any(|label| {
+        let file = sources.get(label.span.file);
+        let line = file.lines.line_of(label.span.start as usize);
+        let start = file.lines.line_start(line);
+        let end = if line + 1 < file.lines.line_count() {
+            file.lines.line_start(line + 1)
+        } else {
+            file.text.len()
+        };
+        end - start > LONGEST_QUOTED_LINE
+    })
+}
+
+/// The report without source excerpts: location, labels, notes and help.
+fn without_excerpt(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
+    let mut text = one_line(diagnostic, sources);
+    for label in &diagnostic.labels {
+        let at = Location::of(sources, label.span);
+        if !label.message.is_empty() {
+            text.push_str(&format!(
+                "  {}:{}:{}: {}\n",
+                at.file, at.line, at.column, label.message
+            ));
+        }
+    }
+    text.push_str(&format!(
+        "  (the line is over {LONGEST_QUOTED_LINE} characters long and is not quoted)\n"
+    ));
+    for note in &diagnostic.notes {
+        text.push_str(&format!("  note: {note}\n"));
+    }
+    if let Some(help) = &diagnostic.help {
+        text.push_str(&format!("  help: {help}\n"));
+    }
+    text
 }
 
 type AriadneSpan = (String, Range<usize>);
@@ -145,6 +191,36 @@ impl Location {
             end_line: end.line,
             end_column: end.column,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::Code;
+    use crate::source::{Origin, Span};
+
+    #[test]
+    fn long_lines_are_not_quoted() {
+        let mut sources = SourceMap::new();
+        let text = format!("service a {{ {} }}", "x ".repeat(5_000));
+        let id = sources.add(Origin::Std("t".into()), "t.route".into(), text);
+        let diagnostic =
+            Diagnostic::new(Code::UnexpectedToken, Span::new(id, 12, 13), "unexpected")
+                .help("remove it");
+        let out = human(
+            &[diagnostic],
+            &sources,
+            Style {
+                color: false,
+                ascii: true,
+            },
+        );
+        assert!(out.len() < 500, "{}", out.len());
+        assert!(
+            out.contains("t.route:1:13") && out.contains("help: remove it"),
+            "{out}"
+        );
     }
 }
 

@@ -22,11 +22,13 @@ lalrpop_mod!(
 /// Syntax errors after this many in one file are summarised in a note.
 const MAX_SYNTAX_ERRORS: usize = 30;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Parsed {
     pub module: Module,
     pub comments: Vec<Comment>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Syntax errors past the reported ones, counted but not described.
+    pub hidden_errors: usize,
 }
 
 /// Files at least this large are split at top-level declarations and parsed in parallel.
@@ -54,21 +56,19 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
                 .map(|w| w.join().expect("parsing does not panic"))
                 .collect()
         });
-        let mut whole = Parsed {
-            module: Module::default(),
-            comments: Vec::new(),
-            diagnostics: Vec::new(),
-        };
+        let mut whole = Parsed::default();
         for part in parts {
             whole.module.items.extend(part.module.items);
             whole.comments.extend(part.comments);
             whole.diagnostics.extend(part.diagnostics);
+            whole.hidden_errors += part.hidden_errors;
         }
         whole
     };
     crate::diagnostics::sort(&mut parsed.diagnostics);
-    if parsed.diagnostics.len() > MAX_SYNTAX_ERRORS {
-        let hidden = parsed.diagnostics.len() - MAX_SYNTAX_ERRORS;
+    if parsed.diagnostics.len() > MAX_SYNTAX_ERRORS || parsed.hidden_errors > 0 {
+        let hidden =
+            parsed.diagnostics.len().saturating_sub(MAX_SYNTAX_ERRORS) + parsed.hidden_errors;
         parsed.diagnostics.truncate(MAX_SYNTAX_ERRORS);
         if let Some(last) = parsed.diagnostics.last_mut() {
             last.notes.push(format!(
@@ -122,8 +122,12 @@ fn parse_piece(file: FileId, text: &str, range: std::ops::Range<usize>) -> Parse
             && resume_points.contains(&(d.primary_span().start as usize))
     };
     let eof = range.end;
+    // Describing an error costs far more than counting it: a file of garbage can hold
+    // hundreds of thousands, and only the first are ever shown.
+    let hidden_errors = recovered.len().saturating_sub(MAX_SYNTAX_ERRORS + 1);
     let mut syntax_errors: Vec<Diagnostic> = recovered
         .into_iter()
+        .take(MAX_SYNTAX_ERRORS + 1)
         .map(|r| syntax_error(file, eof.min(whole_len), r.error))
         .collect();
     let module = match result {
@@ -138,6 +142,7 @@ fn parse_piece(file: FileId, text: &str, range: std::ops::Range<usize>) -> Parse
         module,
         comments: lexer.comments,
         diagnostics,
+        hidden_errors,
     }
 }
 
