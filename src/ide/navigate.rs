@@ -400,6 +400,17 @@ mod tests {
     }
 
     #[test]
+    fn external_services_and_exposed_tables_are_symbols_too() {
+        let text = "external payments {\n  host api.payments.example\n  port 443 TLS\n  resolve dns\n}\nexpose shop on gw {\n  host \"*\"\n  routes { else -> payments }\n}\n";
+        let analysis = analyze_one(text);
+        let reference = offset_of(text, "payments }", 0, 2);
+        let span = definition(&analysis, FileId(0), reference).expect("payments is declared");
+        assert_eq!(span.start as usize, offset_of(text, "payments {", 0, 0));
+        let found = references(&analysis, FileId(0), reference, true);
+        assert_eq!(found.len(), 2, "{found:?}");
+    }
+
+    #[test]
     fn references_span_files_and_may_include_the_declaration() {
         let analysis = analyze(&[
             (

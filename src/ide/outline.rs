@@ -32,14 +32,12 @@ pub(crate) fn document_symbols(analysis: &Analysis, file: FileId) -> Vec<Documen
                 name.span,
                 name.span,
             )),
-            Item::Service(service) => out.push(service_symbol(analysis, &index, service)),
+            Item::Service(service) | Item::External(service) => {
+                out.push(service_symbol(analysis, &index, service))
+            }
             Item::Policy(policy) => out.push(policy_symbol(policy)),
             Item::Import(_) | Item::Error(_) => {}
-            Item::External(_)
-            | Item::Gateway(_)
-            | Item::Expose(_)
-            | Item::Mesh(_)
-            | Item::Sidecar(_) => {}
+            Item::Gateway(_) | Item::Expose(_) | Item::Mesh(_) | Item::Sidecar(_) => {}
         }
     }
     out

@@ -329,7 +329,7 @@ impl<'a> Walker<'_, 'a> {
                     };
                     self.push(span, target.map(Symbol::Module), class, reference);
                 }
-                Item::Service(service) => {
+                Item::Service(service) | Item::External(service) => {
                     let index = self.index.service_declared_at(service.name.span);
                     self.push(
                         service.name.span,
@@ -364,12 +364,18 @@ impl<'a> Walker<'_, 'a> {
                     );
                     self.block(&policy.body, None);
                 }
+                Item::Expose(expose) => {
+                    let index = self.index.service_declared_at(expose.name.span);
+                    self.push(
+                        expose.name.span,
+                        index.map(Symbol::Service),
+                        TokenClass::Service,
+                        Role::Definition,
+                    );
+                    self.block(&expose.body, index);
+                }
                 Item::Error(_) => {}
-                Item::External(_)
-                | Item::Gateway(_)
-                | Item::Expose(_)
-                | Item::Mesh(_)
-                | Item::Sidecar(_) => {}
+                Item::Gateway(_) | Item::Mesh(_) | Item::Sidecar(_) => {}
             }
         }
     }
