@@ -181,20 +181,12 @@ fn describe(condition: &Condition, request: &Request) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::{Path, PathBuf};
-
-    struct One(&'static str);
-
-    impl crate::load::FileLoader for One {
-        fn read(&self, _: &Path) -> std::io::Result<Vec<u8>> {
-            Ok(self.0.as_bytes().to_vec())
-        }
-    }
+    use crate::check::test_support::analyze_one;
 
     const MESH: &str = "namespace shop\nservice reviews {\n subset v1, v2\n routes {\n when header x-qa == \"true\" -> v2\n when path ^= \"/api/v2/\" and method == GET -> v2\n else -> v1\n }\n}\nservice ratings {}\n";
 
     fn run(request: Request) -> (Option<usize>, Vec<Step>) {
-        let analysis = crate::analyze(&[PathBuf::from("t.route")], &One(MESH)).unwrap();
+        let analysis = analyze_one(MESH);
         match trace(&analysis.mesh, &request) {
             Trace::Routed { steps, taken, .. } => (taken.map(|_| steps.len() - 1), steps),
             other => panic!("{other:?}"),
@@ -241,7 +233,7 @@ mod tests {
 
     #[test]
     fn hosts_without_a_table_take_the_default_route() {
-        let analysis = crate::analyze(&[PathBuf::from("t.route")], &One(MESH)).unwrap();
+        let analysis = analyze_one(MESH);
         let ratings = Request {
             host: "ratings".into(),
             ..Default::default()

@@ -101,10 +101,18 @@ pub(crate) mod test_support {
         }
     }
 
+    /// A one-file program, analysed.
+    pub(crate) fn analyze_one(source: &str) -> crate::Analysis {
+        crate::analyze(&[PathBuf::from("test.route")], &One(source.to_string()))
+            .expect("an in-memory file always loads")
+    }
+
     /// The codes a one-file program produces, in order.
     pub(crate) fn codes_of(source: &str) -> Vec<Code> {
-        let analysis = crate::analyze(&[PathBuf::from("test.route")], &One(source.to_string()))
-            .expect("an in-memory file always loads");
-        analysis.diagnostics.iter().map(|d| d.code).collect()
+        analyze_one(source)
+            .diagnostics
+            .iter()
+            .map(|d| d.code)
+            .collect()
     }
 }

@@ -315,11 +315,7 @@ impl<'a> Resolver<'a> {
                 match item {
                     Item::Gateway(gateway) => {
                         self.check_placement(&gateway.body, Place::Gateway);
-                        let namespace = gateway
-                            .namespace
-                            .as_ref()
-                            .map(|n| n.node.clone())
-                            .unwrap_or_else(|| file_namespace.clone());
+                        let namespace = namespace_of(gateway, &file_namespace);
                         let gateway = self.gateway(gateway, namespace);
                         if let Some(first) = mesh
                             .gateways
@@ -334,11 +330,7 @@ impl<'a> Resolver<'a> {
                     }
                     Item::Sidecar(decl) => {
                         self.check_placement(&decl.body, Place::Sidecar);
-                        let namespace = decl
-                            .namespace
-                            .as_ref()
-                            .map(|n| n.node.clone())
-                            .unwrap_or_else(|| file_namespace.clone());
+                        let namespace = namespace_of(decl, &file_namespace);
                         let mut sidecar = crate::model::Sidecar {
                             name: decl.name.node.clone(),
                             namespace,
@@ -1683,4 +1675,11 @@ fn spec_table_span(spec: &ast::BalanceSpec) -> Option<Span> {
         ast::BalanceKind::Hash { table, .. } => table.as_ref().map(|(_, size)| size.span),
         ast::BalanceKind::Simple(_) => None,
     }
+}
+
+/// A declaration's own `in NAMESPACE`, else its file's.
+fn namespace_of(decl: &ast::Service, file_namespace: &str) -> String {
+    decl.namespace
+        .as_ref()
+        .map_or_else(|| file_namespace.to_string(), |n| n.node.clone())
 }

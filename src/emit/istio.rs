@@ -1315,18 +1315,10 @@ fn egress_mode(mesh: &Mesh, egress: &Located<String>, sources: &SourceMap) -> Ve
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
-
-    struct One(&'static str);
-
-    impl crate::load::FileLoader for One {
-        fn read(&self, _: &Path) -> std::io::Result<Vec<u8>> {
-            Ok(self.0.as_bytes().to_vec())
-        }
-    }
+    use crate::check::test_support::analyze_one;
 
     fn compile(source: &'static str) -> String {
-        let analysis = crate::analyze(&[PathBuf::from("t.route")], &One(source)).unwrap();
+        let analysis = analyze_one(source);
         let documents = crate::emit(&analysis).expect("no errors");
         crate::emit::stream(&documents)
     }
