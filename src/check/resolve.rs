@@ -485,13 +485,7 @@ impl<'a> Resolver<'a> {
         )
         .primary_text(format!("not one of: {}", words.join(", ")));
         diagnostic = match closest(&value.node.to_ascii_lowercase(), words.iter().copied()) {
-            Some(near) => diagnostic.help(format!("did you mean `{near}`?")).fix(
-                format!("change to `{near}`"),
-                vec![crate::diagnostics::Edit {
-                    span: value.span,
-                    replacement: near.to_string(),
-                }],
-            ),
+            Some(near) => diagnostic.did_you_mean(value.span, near, format!("change to `{near}`")),
             None => diagnostic.help(format!("write one of: {}", words.join(", "))),
         };
         self.report(diagnostic);
@@ -1053,9 +1047,7 @@ impl<'a> Resolver<'a> {
         )
         .primary_text("not declared in this file or its imports");
         diagnostic = match near {
-            Some(near) => diagnostic
-                .help(format!("did you mean `{near}`?"))
-                .fix(format!("use `{near}`"), vec![crate::diagnostics::Edit { span: name.span, replacement: near }]),
+            Some(near) => diagnostic.did_you_mean(name.span, &near, format!("use `{near}`")),
             None => diagnostic.help(
                 "declare it with `policy NAME { ... }`, or import the file that does (`import std/resilience` for the standard presets)",
             ),
@@ -1507,13 +1499,7 @@ fn unknown_subset(service: &Service, name: &Name, may_be_service: bool, mesh: &M
         diagnostic = diagnostic.label(span, format!("subsets of `{}`", service.name));
     }
     match near {
-        Some(near) => diagnostic.help(format!("did you mean `{near}`?")).fix(
-            format!("change to `{near}`"),
-            vec![crate::diagnostics::Edit {
-                span: name.span,
-                replacement: near.to_string(),
-            }],
-        ),
+        Some(near) => diagnostic.did_you_mean(name.span, near, format!("change to `{near}`")),
         None => diagnostic.help(format!(
             "define it in `{}` (`subset {}`) or route to a subset that exists",
             service.name, name.node
@@ -1530,13 +1516,7 @@ fn unknown_service(name: &Name, mesh: &Mesh) -> Diagnostic {
     )
     .primary_text("not declared in any file of this compilation");
     match near {
-        Some(near) => diagnostic.help(format!("did you mean `{near}`?")).fix(
-            format!("change to `{near}`"),
-            vec![crate::diagnostics::Edit {
-                span: name.span,
-                replacement: near.to_string(),
-            }],
-        ),
+        Some(near) => diagnostic.did_you_mean(name.span, near, format!("change to `{near}`")),
         None => diagnostic.help("declare the service, or import the file that declares it"),
     }
 }

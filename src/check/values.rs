@@ -921,13 +921,7 @@ fn check_retry_condition(condition: &Name, out: &mut Vec<Diagnostic>) {
     )
     .primary_text("unknown retry condition");
     out.push(match suggestion {
-        Some(s) => diagnostic.help(format!("did you mean `{s}`?")).fix(
-            format!("Change to `{s}`"),
-            vec![Edit {
-                span: condition.span,
-                replacement: s.to_string(),
-            }],
-        ),
+        Some(s) => diagnostic.did_you_mean(condition.span, s, format!("Change to `{s}`")),
         None => diagnostic.help(format!(
             "write one of {}, or a status code such as `503`",
             RETRY_CONDITIONS.join(", ")

@@ -114,6 +114,17 @@ impl Diagnostic {
         self
     }
 
+    /// Help that suggests `near` for a misspelt word at `span`, and the fix that writes it.
+    pub fn did_you_mean(self, span: Span, near: &str, title: impl Into<String>) -> Diagnostic {
+        self.help(format!("did you mean `{near}`?")).fix(
+            title,
+            vec![Edit {
+                span,
+                replacement: near.to_string(),
+            }],
+        )
+    }
+
     pub fn primary_span(&self) -> Span {
         self.labels
             .iter()
